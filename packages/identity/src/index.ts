@@ -1,1 +1,28 @@
-export {}
+/**
+ * @since 0.1.0
+ */
+export * as AccessToken from "./AccessToken.js"
+/**
+ * @since 0.1.0
+ */
+export * as AuthenticationError from "./AuthenticationError.js"
+/**
+ * @since 0.1.0
+ */
+export * as Authority from "./Authority.js"
+/**
+ * @since 0.1.0
+ */
+export * as AuthorizationCodeCredential from "./AuthorizationCodeCredential.js"
+/**
+ * @since 0.1.0
+ */
+export * as TokenCache from "./TokenCache.js"
+/**
+ * @since 0.1.0
+ */
+export * as TokenCredential from "./TokenCredential.js"
+/**
+ * @since 0.1.0
+ */
+export * as TokenEndpoint from "./TokenEndpoint.js"

@@ -1,0 +1,190 @@
+/**
+ * The failures of token acquisition.
+ *
+ * `AuthenticationError` carries what Entra answered (OAuth `error`, AADSTS codes, trace and correlation ids,
+ * `claims`), the HTTP status and a truncated, scrubbed copy of the body. `InvalidOptionError` is raised before
+ * any network call when a setting or a `getToken` argument is wrong, and names the field.
+ *
+ * Neither ever holds a secret: messages, `toJSON()` and `util.inspect` show only the fields below, and the raw
+ * body has every token-like field replaced with `***` before it is kept.
+ *
+ * @since 0.1.0
+ */
+import * as Data from "effect/Data"
+
+const inspectSymbol = Symbol.for("nodejs.util.inspect.custom")
+
+/**
+ * Entra's error body, in camelCase (the shape `@azure/identity` exposes as `errorResponse`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ErrorResponse {
+  readonly error: string
+  readonly errorDescription: string
+  readonly errorCodes?: ReadonlyArray<number> | undefined
+  readonly timestamp?: string | undefined
+  readonly traceId?: string | undefined
+  readonly correlationId?: string | undefined
+  readonly errorUri?: string | undefined
+  /** Hint for clients: `consent_required`, `basic_action`, `bad_token`, ... */
+  readonly suberror?: string | undefined
+  /** A claims request (plain JSON text) to send back on the next sign-in. */
+  readonly claims?: string | undefined
+}
+
+/**
+ * Why the token request failed.
+ *
+ * - `ErrorResponse`: Entra answered with an OAuth error (see `errorResponse`).
+ * - `Transport`: the request never got an HTTP answer (DNS, TLS, reset, refused).
+ * - `Timeout`: no complete answer within the request time-out.
+ * - `InvalidResponse`: an answer that is not a valid token response (an HTML 502 page, malformed JSON, a 200
+ *   without `access_token`).
+ * - `ReauthenticationRequired`: there is nothing left to redeem (the code was used or rejected and no refresh
+ *   token is cached); the user must sign in again.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Reason =
+  | "ErrorResponse"
+  | "Transport"
+  | "Timeout"
+  | "InvalidResponse"
+  | "ReauthenticationRequired"
+
+/**
+ * The grant a failed request used.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type GrantType = "authorization_code" | "refresh_token"
+
+/** Entra's errors that mean "the user has to sign in again" (ENTRA-PROTOCOL §6.3, MSAL's rule). */
+const interactionErrors = new Set(["invalid_grant", "interaction_required", "consent_required", "login_required"])
+const interactionSuberrors = new Set([
+  "message_only",
+  "additional_action",
+  "basic_action",
+  "user_password_expired",
+  "consent_required",
+  "bad_token"
+])
+
+/**
+ * A token request failed. Carries Entra's response when there was one.
+ *
+ * The message is one line led by the AADSTS text, e.g.
+ * `AADSTS70008: The provided authorization code or refresh token has expired ... (invalid_grant, HTTP 400)`.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class AuthenticationError extends Data.TaggedError("AuthenticationError")<{
+  readonly reason: Reason
+  /** HTTP status of Entra's answer; 0 when there was none. */
+  readonly statusCode: number
+  readonly errorResponse: ErrorResponse
+  readonly grantType?: GrantType | undefined
+  /** How many HTTP attempts were made (retries included). */
+  readonly attempts?: number | undefined
+  /** Entra's `Retry-After`, in milliseconds, when it sent one. */
+  readonly retryAfterMs?: number | undefined
+  /** The response body, truncated to 2 KiB, with token-like fields replaced by `***`. */
+  readonly body?: string | undefined
+  /** The underlying transport or decoding error (never the HTTP request, which holds the form body). */
+  readonly cause?: unknown
+}> {
+  /**
+   * The AADSTS number, when Entra sent one.
+   *
+   * @since 0.1.0
+   */
+  get aadstsCode(): number | undefined {
+    return this.errorResponse.errorCodes?.[0] ?? parseAadsts(this.errorResponse.errorDescription)
+  }
+
+  /**
+   * True when only a new interactive sign-in can fix this (expired or revoked grant, consent, MFA, CA policy).
+   *
+   * @since 0.1.0
+   */
+  get isInteractionRequired(): boolean {
+    if (this.reason === "ReauthenticationRequired") return true
+    const { error, suberror } = this.errorResponse
+    return interactionErrors.has(error) || (suberror !== undefined && interactionSuberrors.has(suberror))
+  }
+
+  override get message(): string {
+    const { error, errorDescription } = this.errorResponse
+    const summary = firstLine(errorDescription)
+    const status = this.statusCode > 0 ? `, HTTP ${this.statusCode}` : ""
+    return `${summary} (${error}${status})`
+  }
+
+  /** Only the documented fields; the cause and the body stay out of serialised output. */
+  override toJSON(): unknown {
+    return {
+      _tag: this._tag,
+      name: this.name,
+      message: this.message,
+      reason: this.reason,
+      statusCode: this.statusCode,
+      errorResponse: this.errorResponse,
+      ...(this.grantType === undefined ? {} : { grantType: this.grantType }),
+      ...(this.attempts === undefined ? {} : { attempts: this.attempts }),
+      ...(this.retryAfterMs === undefined ? {} : { retryAfterMs: this.retryAfterMs })
+    }
+  }
+
+  [inspectSymbol](): string {
+    return `${this.name}: ${this.message} ${JSON.stringify(this.toJSON())}`
+  }
+}
+
+/**
+ * A setting or a `getToken` argument is invalid. Raised before any network call.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidOptionError extends Data.TaggedError("InvalidOptionError")<{
+  /** The option at fault, e.g. `tenantId`, `authority`, `scopes`, `claims`. */
+  readonly field: string
+  /** What is wrong with it, in a sentence; never the value of a secret. */
+  readonly reason: string
+}> {
+  override get message(): string {
+    return `Invalid ${this.field}: ${this.reason}`
+  }
+
+  override toJSON(): unknown {
+    return { _tag: this._tag, name: this.name, message: this.message, field: this.field, reason: this.reason }
+  }
+
+  [inspectSymbol](): string {
+    return `${this.name}: ${this.message}`
+  }
+}
+
+/**
+ * Everything `getToken` can fail with.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type TokenError = AuthenticationError | InvalidOptionError
+
+const firstLine = (description: string): string => {
+  // Entra appends "\r\nTrace ID: ..." (older) or " Trace ID: ..." (newer) to the AADSTS text.
+  const cut = description.search(/\r?\n|\s+Trace ID:/)
+  return (cut === -1 ? description : description.slice(0, cut)).trim()
+}
+
+const parseAadsts = (description: string): number | undefined => {
+  const match = /^AADSTS(\d+)/.exec(description)
+  return match === null ? undefined : Number(match[1])
+}
