@@ -26,3 +26,7 @@ export * as TokenCredential from "./TokenCredential.js"
  * @since 0.1.0
  */
 export * as TokenEndpoint from "./TokenEndpoint.js"
+/**
+ * @since 0.1.0
+ */
+export * as NodeHttp from "./NodeHttp.js"

@@ -5,6 +5,7 @@ import * as AuthenticationError from "../src/AuthenticationError.js"
 import * as AuthorizationCodeCredential from "../src/AuthorizationCodeCredential.js"
 import * as TokenCache from "../src/TokenCache.js"
 import * as ScriptedEntra from "./fixtures/ScriptedEntra.js"
+import * as Time from "./fixtures/Time.js"
 
 const tenantId = "home-tenant"
 const scope = "api://demo/user_impersonation"
@@ -395,9 +396,7 @@ describe("transient failures", () => {
         { _tag: "Respond", status: 502, body: "<html><body>502 Bad Gateway</body></html>" },
         { _tag: "Respond", status: 200, body: "never reached" }
       )
-      const fiber = yield* Effect.fork(Effect.flip(credential.getToken(scope)))
-      yield* TestClock.adjust("1 minute")
-      const error = yield* Fiber.join(fiber)
+      const error = yield* Time.settle(Effect.flip(credential.getToken(scope)))
       assert(error._tag === "AuthenticationError")
       assert.strictEqual(entra.requests.length, 4)
       assert.strictEqual(error.attempts, 4)
@@ -434,9 +433,7 @@ describe("transient failures", () => {
     withMemoryCache(Effect.gen(function*() {
       const { credential, entra } = yield* setup({ http: { requestTimeout: "2 seconds", maxAttempts: 2 } })
       entra.script.push({ _tag: "Hang" }, { _tag: "Hang" })
-      const fiber = yield* Effect.fork(Effect.flip(credential.getToken(scope)))
-      yield* TestClock.adjust("1 minute")
-      const error = yield* Fiber.join(fiber)
+      const error = yield* Time.settle(Effect.flip(credential.getToken(scope)))
       assert(error._tag === "AuthenticationError")
       assert.strictEqual(error.reason, "Timeout")
       assert.strictEqual(entra.requests.length, 2)

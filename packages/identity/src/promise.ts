@@ -1,0 +1,308 @@
+/**
+ * The Promise facade: `AuthorizationCodeCredential` for code that does not use Effect, shaped like
+ * `@azure/identity`'s, so it is an `@azure/core-auth` `TokenCredential` for every Azure SDK client.
+ *
+ * ```ts
+ * import { AuthorizationCodeCredential } from "@effect-entra/identity/promise"
+ *
+ * const credential = new AuthorizationCodeCredential(tenantId, clientId, code, redirectUri, { clientSecret })
+ * const { token, expiresOnTimestamp } = await credential.getToken("https://graph.microsoft.com/.default")
+ * await credential.close()
+ * ```
+ *
+ * A cached token is answered synchronously from the cache (no fiber is started); everything else runs the
+ * Effect credential on a `ManagedRuntime` that owns the HTTP connection pool until `close()`.
+ *
+ * @since 0.1.0
+ */
+import type * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientTag from "@effect/platform/HttpClient"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as ManagedRuntime from "effect/ManagedRuntime"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import type * as AccessTokenModule from "./AccessToken.js"
+import { AuthenticationError, InvalidOptionError } from "./AuthenticationError.js"
+import * as Credential from "./AuthorizationCodeCredential.js"
+import * as NodeHttp from "./NodeHttp.js"
+import * as TokenCache from "./TokenCache.js"
+import * as TokenEndpoint from "./TokenEndpoint.js"
+
+export {
+  /**
+   * @since 0.1.0
+   */
+  AuthenticationError,
+  /**
+   * @since 0.1.0
+   */
+  InvalidOptionError
+}
+
+/**
+ * Options, with `@azure/identity`'s names where it has one.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface AuthorizationCodeCredentialOptions {
+  /** For confidential (web) apps. */
+  readonly clientSecret?: string | undefined
+  /** A host or https URL. Default: `AZURE_AUTHORITY_HOST`, else the public cloud. */
+  readonly authority?: string | undefined
+  /** `@azure/identity`'s name for {@link AuthorizationCodeCredentialOptions.authority}. */
+  readonly authorityHost?: string | undefined
+  readonly additionallyAllowedTenants?: ReadonlyArray<string> | undefined
+  /** The PKCE verifier of the authorize request. */
+  readonly codeVerifier?: string | undefined
+  /** Accepted for drop-in compatibility; this credential never calls instance discovery. */
+  readonly disableInstanceDiscovery?: boolean | undefined
+  readonly retryOptions?: {
+    /** Retries after the first attempt. Default 3. */
+    readonly maxRetries?: number | undefined
+    /** The first backoff delay. Default 800 ms. */
+    readonly retryDelayInMs?: number | undefined
+    /** The largest backoff delay. Default 30 000 ms. */
+    readonly maxRetryDelayInMs?: number | undefined
+  } | undefined
+  /** Time-out of one token request, body included. Default 30 000 ms. */
+  readonly requestTimeoutInMs?: number | undefined
+  /** Extra CA certificates (PEM) to trust besides Node's roots, e.g. a TLS-inspecting proxy's or an emulator's. */
+  readonly ca?: string | Buffer | ReadonlyArray<string | Buffer> | undefined
+  /** A cache shared with other credentials (see {@link createTokenCache}); default: one of its own. */
+  readonly tokenCache?: TokenCache.Service | undefined
+  /** Advanced: an Effect `HttpClient` to send token requests with, instead of the built-in undici pool. */
+  readonly httpClient?: HttpClient.HttpClient | undefined
+}
+
+/**
+ * `@azure/core-auth`'s `GetTokenOptions`, as far as this credential uses them.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface GetTokenOptions {
+  readonly claims?: string | undefined
+  readonly tenantId?: string | undefined
+  readonly enableCae?: boolean | undefined
+  /** Cancels the HTTP request; the call rejects with an `AbortError`. */
+  readonly abortSignal?: AbortSignal | undefined
+  readonly [key: string]: unknown
+}
+
+/**
+ * `@azure/core-auth`'s `AccessToken`: millisecond timestamps.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface AccessToken {
+  readonly token: string
+  readonly expiresOnTimestamp: number
+  readonly refreshAfterTimestamp?: number
+  readonly tokenType: "Bearer" | "pop"
+}
+
+/**
+ * Python's `AccessTokenInfo`: second timestamps.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface AccessTokenInfo {
+  readonly token: string
+  readonly expiresOn: number
+  readonly refreshOn?: number
+  readonly tokenType: string
+}
+
+/**
+ * A token cache to share among several credentials (several users): tokens stay partitioned by authority, app,
+ * account, tenant and scopes.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const createTokenCache = (): TokenCache.Service => Effect.runSync(TokenCache.makeMemory)
+
+const inspectSymbol = Symbol.for("nodejs.util.inspect.custom")
+
+/**
+ * @since 0.1.0
+ * @category credentials
+ */
+export class AuthorizationCodeCredential {
+  readonly #runtime: ManagedRuntime.ManagedRuntime<Credential.AuthorizationCodeCredential, never>
+  readonly #describe: { readonly tenantId: string; readonly clientId: string; readonly authority: string }
+  #service: Credential.Service | undefined
+  #closed = false
+
+  /**
+   * `new AuthorizationCodeCredential(tenantId, clientId, authorizationCode, redirectUri, options?)`, or
+   * `@azure/identity`'s other form with the client secret third:
+   * `new AuthorizationCodeCredential(tenantId, clientId, clientSecret, authorizationCode, redirectUri, options?)`.
+   *
+   * Throws an {@link InvalidOptionError} naming the field when a setting is wrong; nothing is sent yet.
+   */
+  constructor(
+    tenantId: string,
+    clientId: string,
+    authorizationCode: string,
+    redirectUri: string,
+    options?: AuthorizationCodeCredentialOptions
+  )
+  constructor(
+    tenantId: string,
+    clientId: string,
+    clientSecret: string,
+    authorizationCode: string,
+    redirectUri: string,
+    options?: AuthorizationCodeCredentialOptions
+  )
+  constructor(
+    tenantId: string,
+    clientId: string,
+    third: string,
+    fourth: string,
+    fifth?: string | AuthorizationCodeCredentialOptions,
+    sixth?: AuthorizationCodeCredentialOptions
+  ) {
+    const withSecret = typeof fifth === "string"
+    const options: AuthorizationCodeCredentialOptions = (withSecret ? sixth : fifth) ?? {}
+    const clientSecret = withSecret ? third : options.clientSecret
+    const code = withSecret ? fourth : third
+    const redirectUri = withSecret ? fifth : fourth
+    const retry = options.retryOptions
+    const settings = Credential.validateOptions({
+      tenantId,
+      clientId,
+      authorizationCode: typeof code === "string" ? Redacted.make(code) : code,
+      redirectUri: redirectUri as string,
+      clientSecret: clientSecret === undefined ? undefined : Redacted.make(clientSecret),
+      codeVerifier: options.codeVerifier === undefined ? undefined : Redacted.make(options.codeVerifier),
+      authority: options.authority ?? options.authorityHost,
+      additionallyAllowedTenants: options.additionallyAllowedTenants,
+      http: {
+        maxAttempts: retry?.maxRetries === undefined ? undefined : retry.maxRetries + 1,
+        baseDelay: retry?.retryDelayInMs,
+        maxDelay: retry?.maxRetryDelayInMs,
+        requestTimeout: options.requestTimeoutInMs
+      }
+    }, {
+      authority: process.env.AZURE_AUTHORITY_HOST,
+      disableMultiTenantAuth: /^(1|true|yes|on)$/i.test(process.env.AZURE_IDENTITY_DISABLE_MULTITENANTAUTH ?? "")
+    })
+    if (Either.isLeft(settings)) throw settings.left
+    this.#describe = {
+      tenantId: settings.right.tenantId,
+      clientId: settings.right.clientId,
+      authority: settings.right.authority
+    }
+    const credential = Layer.scoped(
+      Credential.AuthorizationCodeCredential,
+      Effect.gen(function*() {
+        const endpoint = yield* TokenEndpoint.make(settings.right.http)
+        const cache = options.tokenCache ?? (yield* TokenCache.makeMemory)
+        return yield* Credential.fromSettings(settings.right, cache, endpoint)
+      })
+    ).pipe(Layer.provide(httpLayer(options)))
+    this.#runtime = ManagedRuntime.make(credential)
+  }
+
+  /**
+   * An access token for the scopes. Rejects with the {@link AuthenticationError} itself (or an
+   * {@link InvalidOptionError}, or an `AbortError` when `abortSignal` fires).
+   */
+  getToken(scopes: string | ReadonlyArray<string>, options?: GetTokenOptions): Promise<AccessToken> {
+    const service = this.#service
+    if (service !== undefined && options?.abortSignal?.aborted !== true) {
+      const cached = service.unsafeCachedToken(scopes, options)
+      if (cached !== undefined) return Promise.resolve(toAzureAccessToken(cached))
+    }
+    return this.#run((credential) => credential.getToken(scopes, options), options?.abortSignal).then(
+      toAzureAccessToken
+    )
+  }
+
+  /** Like {@link getToken}, with timestamps in epoch seconds (Python's `AccessTokenInfo`). */
+  getTokenInfo(scopes: string | ReadonlyArray<string>, options?: GetTokenOptions): Promise<AccessTokenInfo> {
+    return this.getToken(scopes, options).then((token): AccessTokenInfo => {
+      const info = {
+        token: token.token,
+        expiresOn: Math.floor(token.expiresOnTimestamp / 1000),
+        tokenType: token.tokenType
+      }
+      return token.refreshAfterTimestamp === undefined
+        ? info
+        : { ...info, refreshOn: Math.floor(token.refreshAfterTimestamp / 1000) }
+    })
+  }
+
+  /** The signed-in account, once the code has been redeemed. */
+  async getAccount(): Promise<Credential.AccountInfo | undefined> {
+    return Option.getOrUndefined(await this.#run((credential) => credential.account, undefined))
+  }
+
+  /** Releases the HTTP connection pool. Later calls reject. */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    this.#service = undefined
+    await this.#runtime.dispose()
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close()
+  }
+
+  toString(): string {
+    return `AuthorizationCodeCredential(tenantId=${this.#describe.tenantId}, clientId=${this.#describe.clientId})`
+  }
+
+  toJSON(): unknown {
+    return { type: "AuthorizationCodeCredential", ...this.#describe }
+  }
+
+  [inspectSymbol](): string {
+    return this.toString()
+  }
+
+  async #run<A>(
+    f: (credential: Credential.Service) => Effect.Effect<A, AuthenticationError | InvalidOptionError>,
+    signal: AbortSignal | undefined
+  ): Promise<A> {
+    if (this.#closed) throw new Error("This AuthorizationCodeCredential has been closed")
+    if (signal?.aborted === true) throw abortError()
+    const program = Effect.flatMap(Credential.AuthorizationCodeCredential, (credential) => {
+      this.#service = credential
+      return f(credential)
+    })
+    const exit = await this.#runtime.runPromiseExit(program, signal === undefined ? undefined : { signal })
+    if (Exit.isSuccess(exit)) return exit.value
+    const failure = Cause.failureOption(exit.cause)
+    if (Option.isSome(failure)) throw failure.value
+    if (Cause.isInterruptedOnly(exit.cause)) throw abortError()
+    throw Cause.squash(exit.cause)
+  }
+}
+
+const httpLayer = (options: AuthorizationCodeCredentialOptions): Layer.Layer<HttpClient.HttpClient> =>
+  options.httpClient !== undefined
+    ? Layer.succeed(HttpClientTag.HttpClient, options.httpClient)
+    : NodeHttp.layer({ ca: options.ca })
+
+const toAzureAccessToken = (token: AccessTokenModule.AccessToken): AccessToken =>
+  token.refreshAfterTimestamp === undefined
+    ? { token: Redacted.value(token.token), expiresOnTimestamp: token.expiresOnTimestamp, tokenType: "Bearer" }
+    : {
+      token: Redacted.value(token.token),
+      expiresOnTimestamp: token.expiresOnTimestamp,
+      refreshAfterTimestamp: token.refreshAfterTimestamp,
+      tokenType: "Bearer"
+    }
+
+const abortError = () => new DOMException("The operation was aborted.", "AbortError")
