@@ -20,6 +20,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
+import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
@@ -27,6 +28,7 @@ import type { AccessToken } from "./AccessToken.js"
 import { toInfo } from "./AccessToken.js"
 import { AuthenticationError, InvalidOptionError } from "./AuthenticationError.js"
 import { defaultAuthority, normalizeAuthority, validateTenantId } from "./Authority.js"
+import * as CredentialMetrics from "./CredentialMetrics.js"
 import * as SingleFlight from "./internal/singleFlight.js"
 import * as TokenCache from "./TokenCache.js"
 import { TokenCredential } from "./TokenCredential.js"
@@ -236,6 +238,7 @@ interface Redemption {
 
 const leaseTtl = Duration.seconds(30)
 const leaseRounds = 5
+const maxHotKeys = 10_000
 // A redeemed-code record outlives the code (Entra: about 10 minutes), so no process of the fleet retries it.
 const redemptionTtl = Duration.minutes(15)
 
@@ -545,7 +548,7 @@ export const fromSettings = (
         const cached = yield* cache.getAccessToken(key)
         yield* Effect.annotateCurrentSpan("entra.cache.hit", Option.isSome(cached))
         return cached
-      }).pipe(Effect.withSpan("CacheLookup"))
+      }).pipe(Effect.withSpan("CacheLookup", { captureStackTrace: false }))
 
     const acquire = (prepared: Prepared): Effect.Effect<TokenCache.AccessTokenEntry, AuthenticationError> =>
       Effect.gen(function*() {
@@ -559,7 +562,11 @@ export const fromSettings = (
         const now = yield* currentTime
         if (Option.isSome(cached)) {
           const entry = cached.value
-          if (now < renewAt(entry)) return entry
+          if (now < renewAt(entry)) {
+            yield* Metric.increment(CredentialMetrics.cacheHit)
+            return entry
+          }
+          yield* Metric.increment(CredentialMetrics.cacheRenew)
           if (now < entry.expiresOn) {
             // Due, but still valid: renew proactively; on failure keep serving it and back off for this key.
             const notBefore = retryNotBefore.get(key)
@@ -570,6 +577,7 @@ export const fromSettings = (
                 Effect.catchAll((error) =>
                   Effect.gen(function*() {
                     retryNotBefore.set(key, (yield* currentTime) + settings.refreshRetryDelayMs)
+                    yield* Metric.increment(CredentialMetrics.refreshFailures)
                     yield* Effect.logWarning(
                       "Proactive token refresh failed; serving the cached token until it expires"
                     )
@@ -587,6 +595,7 @@ export const fromSettings = (
             )
           }
         }
+        if (Option.isNone(cached)) yield* Metric.increment(CredentialMetrics.cacheMiss)
         return yield* flights.run(key, refresh(prepared, account.homeAccountId, key))
       })
 
@@ -600,6 +609,7 @@ export const fromSettings = (
         return acquire(prepared).pipe(
           Effect.map(toAccessToken),
           Effect.withSpan("AuthorizationCodeCredential.getToken", {
+            captureStackTrace: false,
             attributes: {
               "entra.tenant_id": prepared.tenantId,
               "entra.scopes": prepared.scopeKey,
@@ -610,15 +620,39 @@ export const fromSettings = (
         )
       })
 
+    // The synchronous hot path resolves a plain scope string to its cache key once: canonicalising scopes and
+    // building the key string on every call cost more than the map lookup itself.
+    const hotKeys = new Map<string, string>()
+    const hotKey = (
+      homeAccountId: string,
+      scopes: string | ReadonlyArray<string>,
+      options: GetTokenOptions | undefined
+    ): string | undefined => {
+      const plain = typeof scopes === "string" && options?.tenantId === undefined && options?.enableCae !== true
+      if (plain) {
+        const known = hotKeys.get(scopes)
+        if (known !== undefined) return known
+      }
+      const prepared = prepare(scopes, options)
+      if (prepared instanceof InvalidOptionError) return undefined
+      const key = tokenKey(homeAccountId, prepared)
+      if (plain) {
+        if (hotKeys.size >= maxHotKeys) hotKeys.clear()
+        hotKeys.set(scopes, key)
+      }
+      return key
+    }
+
     const unsafeCachedToken = (
       scopes: string | ReadonlyArray<string>,
       options?: GetTokenOptions
     ): AccessToken | undefined => {
       if (state._tag !== "Redeemed" || (options?.claims !== undefined && options.claims !== "")) return undefined
-      const prepared = prepare(scopes, options)
-      if (prepared instanceof InvalidOptionError) return undefined
-      const entry = cache.peekAccessToken(tokenKey(state.account.homeAccountId, prepared))
+      const key = hotKey(state.account.homeAccountId, scopes, options)
+      if (key === undefined) return undefined
+      const entry = cache.peekAccessToken(key)
       if (entry === undefined || clock.unsafeCurrentTimeMillis() >= renewAt(entry)) return undefined
+      CredentialMetrics.cacheHit.unsafeUpdate(1, [])
       return toAccessToken(entry)
     }
 

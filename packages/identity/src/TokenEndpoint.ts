@@ -17,6 +17,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
+import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Random from "effect/Random"
@@ -25,6 +26,7 @@ import * as Schema from "effect/Schema"
 import type { ErrorResponse, GrantType, Reason } from "./AuthenticationError.js"
 import { AuthenticationError } from "./AuthenticationError.js"
 import { tokenEndpoint } from "./Authority.js"
+import * as CredentialMetrics from "./CredentialMetrics.js"
 
 /**
  * Retry and time-out settings.
@@ -265,6 +267,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, HttpC
             if (retryAfter === undefined || retryAfter <= maxRetryAfter) {
               const delay = retryAfter ?? (yield* backoff(attempt))
               yield* Effect.annotateCurrentSpan("entra.retries", attempt)
+              yield* Metric.increment(Metric.tagged(CredentialMetrics.tokenRequestRetries, "grant_type", grantType))
               yield* Effect.logDebug("Retrying token request").pipe(
                 Effect.annotateLogs({ grantType, attempt, delayMs: delay, ...outcomeAnnotation(outcome) })
               )
@@ -273,9 +276,19 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, HttpC
             }
           }
           yield* Effect.annotateCurrentSpan("entra.attempts", attempt)
-          return yield* interpret(outcome, { grantType, attempt, requestedOn })
+          return yield* interpret(outcome, { grantType, attempt, requestedOn }).pipe(
+            Effect.tapBoth({
+              onFailure: (error) => countRequest(grantType, error.errorResponse.error),
+              onSuccess: () => countRequest(grantType, "success")
+            })
+          )
         }
       })
+
+    const countRequest = (grantType: GrantType, outcome: string) =>
+      Metric.increment(
+        Metric.tagged(Metric.tagged(CredentialMetrics.tokenRequests, "grant_type", grantType), "outcome", outcome)
+      )
 
     const interpret = (
       outcome: Attempt,
@@ -372,20 +385,31 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, HttpC
       "entra.claims": parameters.claims !== undefined
     })
 
+    const measured = (grantType: GrantType) => <A, E>(effect: Effect.Effect<A, E>) =>
+      Effect.timed(effect).pipe(
+        Effect.tap(([elapsed]) =>
+          Metric.update(
+            Metric.tagged(CredentialMetrics.tokenRequestDuration, "grant_type", grantType),
+            Duration.toMillis(elapsed)
+          )
+        ),
+        Effect.map(([, value]) => value)
+      )
+
     const redeemCode = Effect.fn("TokenEndpoint.redeemCode")(function*(request: RedeemCodeRequest) {
       yield* Effect.annotateCurrentSpan(spanAttributes(request, "authorization_code"))
       const form = baseForm(request, "authorization_code")
       form.code = Redacted.value(request.code)
       form.redirect_uri = request.redirectUri
       if (request.codeVerifier !== undefined) form.code_verifier = Redacted.value(request.codeVerifier)
-      return yield* execute("authorization_code", request, form)
+      return yield* execute("authorization_code", request, form).pipe(measured("authorization_code"))
     })
 
     const redeemRefreshToken = Effect.fn("TokenEndpoint.redeemRefreshToken")(function*(request: RefreshRequest) {
       yield* Effect.annotateCurrentSpan(spanAttributes(request, "refresh_token"))
       const form = baseForm(request, "refresh_token")
       form.refresh_token = Redacted.value(request.refreshToken)
-      return yield* execute("refresh_token", request, form)
+      return yield* execute("refresh_token", request, form).pipe(measured("refresh_token"))
     })
 
     return TokenEndpoint.of({ redeemCode, redeemRefreshToken })

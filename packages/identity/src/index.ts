@@ -30,3 +30,7 @@ export * as TokenEndpoint from "./TokenEndpoint.js"
  * @since 0.1.0
  */
 export * as NodeHttp from "./NodeHttp.js"
+/**
+ * @since 0.1.0
+ */
+export * as CredentialMetrics from "./CredentialMetrics.js"

@@ -1,0 +1,137 @@
+// Benchmark of the cached path (not a test): `pnpm --filter @effect-entra/identity bench` after `pnpm build`.
+// Token requests go to an in-process stub of the token endpoint, so only the credential is measured; the
+// side-by-side run against the emulator over TLS is scripts/bench-vs-azure.mjs.
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import { Effect } from "effect"
+import * as Redacted from "effect/Redacted"
+import { performance } from "node:perf_hooks"
+import * as Credential from "../dist/AuthorizationCodeCredential.js"
+import { AuthorizationCodeCredential } from "../dist/promise.js"
+import * as TokenCache from "../dist/TokenCache.js"
+
+const requests = { authorization_code: 0, refresh_token: 0 }
+const clientInfo = Buffer.from(JSON.stringify({ uid: "oid-alice", utid: "home-tenant" })).toString("base64url")
+let serial = 0
+const stub = HttpClient.make((request) =>
+  Effect.sync(() => {
+    const form = new URLSearchParams(new TextDecoder().decode(request.body.body))
+    requests[form.get("grant_type")]++
+    serial++
+    const body = JSON.stringify({
+      token_type: "Bearer",
+      scope: form.get("scope"),
+      expires_in: 3600,
+      ext_expires_in: 3600,
+      access_token: `at-${serial}`,
+      refresh_token: `rt-${serial}`,
+      client_info: clientInfo
+    })
+    return HttpClientResponse.fromWeb(
+      request,
+      new Response(body, { status: 200, headers: { "content-type": "application/json" } })
+    )
+  })
+)
+
+const options = { httpClient: stub, authority: "https://login.example" }
+const newCredential = () =>
+  new AuthorizationCodeCredential("home-tenant", "client-1", "the-code", "http://localhost/cb", options)
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const fmt = (ns) => (ns >= 1000 ? `${(ns / 1000).toFixed(2)} µs` : `${ns.toFixed(0)} ns`)
+
+/** Median ns per call over `rounds` batches of `batch` calls of `f`, after a warm-up. */
+const measure = async (f, { batch = 20_000, rounds = 25 } = {}) => {
+  for (let i = 0; i < batch * 3; i++) await f(i)
+  const samples = []
+  for (let r = 0; r < rounds; r++) {
+    const start = performance.now()
+    for (let i = 0; i < batch; i++) await f(i)
+    samples.push(((performance.now() - start) * 1e6) / batch)
+  }
+  return { median: median(samples), min: Math.min(...samples), max: Math.max(...samples) }
+}
+
+const rows = []
+const row = (name, result, extra = "") => {
+  rows.push({ name, ...result })
+  console.log(
+    `${name.padEnd(58)} median ${fmt(result.median).padStart(9)}  (min ${fmt(result.min)}, max ${
+      fmt(result.max)
+    }) ${extra}`
+  )
+}
+
+console.log(`node ${process.version}, ${process.arch}; median of 25 batches of 20,000 calls each\n`)
+
+// 1. The facade, with 1, 1,000 and 100,000 tokens cached (distinct scope sets, one account).
+for (const size of [1, 1_000, 100_000]) {
+  const credential = newCredential()
+  const scopes = Array.from({ length: size }, (_, i) => `api://bench/scope-${i}`)
+  for (let i = 0; i < size; i += 1000) {
+    await Promise.all(scopes.slice(i, i + 1000).map((scope) => credential.getToken(scope)))
+  }
+  // Hit a spread of cached keys, not one hot key, so a slow map would show.
+  const keys = Array.from({ length: 1024 }, (_, i) => scopes[(i * 7919) % size])
+  row(`facade getToken, ${size.toLocaleString("en")} cached`, await measure((i) => credential.getToken(keys[i & 1023])))
+  await credential.close()
+}
+
+// 2. The Effect API: `yield* credential.getToken(scope)` inside one fiber.
+{
+  const result = await Effect.runPromise(
+    Effect.gen(function*() {
+      const credential = yield* Credential.make({
+        tenantId: "home-tenant",
+        clientId: "client-1",
+        redirectUri: "http://localhost/cb",
+        authority: "https://login.example",
+        authorizationCode: Redacted.make("the-code")
+      })
+      yield* credential.getToken("api://bench/scope")
+      const batch = 20_000
+      const samples = []
+      for (let r = 0; r < 28; r++) {
+        const start = performance.now()
+        for (let i = 0; i < batch; i++) yield* credential.getToken("api://bench/scope")
+        if (r >= 3) samples.push(((performance.now() - start) * 1e6) / batch)
+      }
+      return { median: median(samples), min: Math.min(...samples), max: Math.max(...samples) }
+    }).pipe(
+      Effect.provide(TokenCache.layerMemory),
+      Effect.provideService(HttpClient.HttpClient, stub),
+      Effect.scoped
+    )
+  )
+  row("Effect getToken (span + metrics), 1 cached", result)
+}
+
+// 3. 10,000 concurrent first calls on a fresh credential.
+{
+  for (const key of Object.keys(requests)) requests[key] = 0
+  const credential = newCredential()
+  const start = performance.now()
+  const tokens = await Promise.all(Array.from({ length: 10_000 }, () => credential.getToken("api://bench/scope")))
+  const ms = performance.now() - start
+  const distinct = new Set(tokens.map((t) => t.token)).size
+  console.log(
+    `\n10,000 concurrent first calls: ${requests.authorization_code} code redemption(s), ` +
+      `${requests.refresh_token} refresh(es), ${distinct} distinct token(s), ${ms.toFixed(0)} ms in all`
+  )
+  await credential.close()
+  for (const key of Object.keys(requests)) requests[key] = 0
+  const mixed = newCredential()
+  await Promise.all(Array.from({ length: 10_000 }, (_, i) => mixed.getToken(`api://bench/scope-${i % 10}`)))
+  console.log(
+    `10,000 concurrent first calls over 10 scope sets: ${requests.authorization_code} code redemption(s), ` +
+      `${requests.refresh_token} refresh(es)`
+  )
+  await mixed.close()
+}
+
+const flat = rows.slice(0, 3).map((r) => r.median)
+console.log(
+  `\nflatness 1 → 100,000 cached: ${((Math.max(...flat) / Math.min(...flat) - 1) * 100).toFixed(1)}% spread ` +
+    `(target ≤ 25%); facade median target ≤ 2 µs`
+)
