@@ -1,0 +1,320 @@
+/**
+ * The emulator as an Effect service: an HTTPS server on loopback speaking Entra ID v2.0, with in-process controls.
+ *
+ * ```ts
+ * const program = Effect.gen(function*() {
+ *   const emulator = yield* Emulator
+ *   const { code } = yield* emulator.signIn({ username: "alice@contoso.example" })
+ * }).pipe(Effect.provide(Emulator.layer()))
+ * ```
+ *
+ * @since 0.1.0
+ */
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import * as HttpRouter from "@effect/platform/HttpRouter"
+import * as HttpServer from "@effect/platform/HttpServer"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Scope from "effect/Scope"
+import * as Fs from "node:fs"
+import * as Https from "node:https"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import * as AuthorizeEndpoint from "./AuthorizeEndpoint.js"
+import * as Certificates from "./Certificates.js"
+import * as Discovery from "./Discovery.js"
+import type { EmulatorConfigInput } from "./EmulatorConfig.js"
+import * as EmulatorConfig from "./EmulatorConfig.js"
+import type { EmulatorContext } from "./EmulatorState.js"
+import { emptyState } from "./EmulatorState.js"
+import type { FaultSpec } from "./Faults.js"
+import { endpoint } from "./internal/endpoint.js"
+import * as Management from "./Management.js"
+import * as ProtectedResource from "./ProtectedResource.js"
+import type { RequestLogEntry, RequestLogFilter } from "./RequestLog.js"
+import * as SigningKeys from "./SigningKeys.js"
+import * as TokenEndpoint from "./TokenEndpoint.js"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface EmulatorOptions {
+  /** Interface to bind. Default `127.0.0.1`. */
+  readonly host?: string | undefined
+  /** Port; 0 (the default) picks a free one. */
+  readonly port?: number | undefined
+  /** A partial configuration merged onto the defaults (after `configFile`). */
+  readonly config?: EmulatorConfigInput | undefined
+  /** A JSON configuration file merged onto the defaults. */
+  readonly configFile?: string | undefined
+  /** A TLS identity to use instead of a generated one (PEM strings). */
+  readonly tls?: { readonly cert: string; readonly key: string; readonly ca?: string | undefined } | undefined
+}
+
+/**
+ * The fixed values of the default directory, for tests and demos.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Defaults {
+  readonly tenantId: string
+  readonly otherTenantId: string
+  readonly clientId: string
+  readonly clientSecret: string
+  readonly redirectUri: string
+  readonly publicClientId: string
+  /** The default app's API scope, `api://{clientId}/access_as_user`. */
+  readonly scope: string
+  readonly users: ReadonlyArray<{ readonly username: string; readonly name: string; readonly oid: string }>
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface SignInOptions {
+  readonly username?: string | undefined
+  readonly tenantId?: string | undefined
+  readonly clientId?: string | undefined
+  readonly redirectUri?: string | undefined
+  /** Default: `openid profile offline_access` and the default API scope. */
+  readonly scopes?: ReadonlyArray<string> | undefined
+  readonly codeChallenge?: string | undefined
+  readonly codeChallengeMethod?: "S256" | "plain" | undefined
+  readonly state?: string | undefined
+  readonly nonce?: string | undefined
+  readonly claims?: string | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface SignInResult {
+  readonly code: string
+  readonly clientInfo: string
+  readonly state: string | undefined
+  /** `${oid}.${home tenant id}`, as MSAL's `homeAccountId`. */
+  readonly homeAccountId: string
+}
+
+/**
+ * The emulator failed to start, or a control call was invalid. The message says why; it never holds a secret.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class EmulatorError extends Data.TaggedError("EmulatorError")<{
+  readonly reason: string
+  readonly cause?: unknown
+}> {
+  override get message(): string {
+    return this.reason
+  }
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface EmulatorService {
+  /** `https://127.0.0.1:PORT`: the authority host; the token endpoint is `${authority}/${tenantId}/oauth2/v2.0/token`. */
+  readonly authority: string
+  readonly caPem: string
+  /** The CA certificate written to a temporary file (for `NODE_EXTRA_CA_CERTS`); removed on close. */
+  readonly caFile: string
+  readonly defaults: Defaults
+  /** Signs a user in headlessly through the real authorize endpoint (`prompt=none&login_hint=...`) over TLS. */
+  readonly signIn: (options?: SignInOptions) => Effect.Effect<SignInResult, EmulatorError>
+  readonly requests: (filter?: RequestLogFilter) => Effect.Effect<ReadonlyArray<RequestLogEntry>>
+  readonly clearRequests: () => Effect.Effect<void>
+  readonly injectFault: (fault: FaultSpec) => Effect.Effect<void, EmulatorError>
+  readonly challengeResource: (claims: object) => Effect.Effect<void>
+  readonly advanceTime: (ms: number) => Effect.Effect<void, EmulatorError>
+  readonly revokeRefreshTokens: (username?: string) => Effect.Effect<void>
+  readonly reset: () => Effect.Effect<void>
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class Emulator extends Context.Tag("@effect-entra/emulator/Emulator")<Emulator, EmulatorService>() {
+  /**
+   * The emulator, started when the layer is built and stopped (port freed) when it is released.
+   *
+   * @since 0.1.0
+   */
+  static layer(options: EmulatorOptions = {}): Layer.Layer<Emulator, EmulatorError> {
+    return Layer.scoped(Emulator, make(options))
+  }
+}
+
+const routes = (ctx: EmulatorContext) => {
+  const mgmt = endpoint(ctx, "other", (info) => Management.handle(ctx, info.path.split("/")[2] ?? "", info))
+  const authorize = endpoint(ctx, "authorize", (info) => AuthorizeEndpoint.handle(ctx, info))
+  const token = endpoint(ctx, "token", (info) => TokenEndpoint.handle(ctx, info))
+  return HttpRouter.empty.pipe(
+    HttpRouter.get("/_emulator/:action", mgmt),
+    HttpRouter.post("/_emulator/:action", mgmt),
+    HttpRouter.del("/_emulator/:action", mgmt),
+    HttpRouter.get("/_resource/me", endpoint(ctx, "resource", (info) => ProtectedResource.me(ctx, info))),
+    HttpRouter.get("/common/discovery/instance", endpoint(ctx, "instance", (info) => Discovery.instance(ctx, info))),
+    HttpRouter.get("/:tenant/oauth2/v2.0/authorize", authorize),
+    HttpRouter.post("/:tenant/oauth2/v2.0/authorize", authorize),
+    HttpRouter.all("/:tenant/oauth2/v2.0/token", token),
+    HttpRouter.get(
+      "/:tenant/v2.0/.well-known/openid-configuration",
+      endpoint(ctx, "openid-configuration", (info) => Discovery.openIdConfiguration(ctx, info))
+    ),
+    HttpRouter.get("/:tenant/discovery/v2.0/keys", endpoint(ctx, "keys", (info) => Discovery.keys(ctx, info)))
+  )
+}
+
+const toEmulatorError = (e: { readonly message: string }) => new EmulatorError({ reason: e.message, cause: e })
+
+/**
+ * Starts the emulator in the current scope.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: EmulatorOptions = {}): Effect.Effect<EmulatorService, EmulatorError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const config = yield* EmulatorConfig.load(options).pipe(Effect.mapError(toEmulatorError))
+    const tls = options.tls === undefined ?
+      yield* Certificates.generate.pipe(Effect.mapError(toEmulatorError)) :
+      { cert: options.tls.cert, key: options.tls.key, ca: options.tls.ca ?? options.tls.cert }
+    const signingKey = yield* SigningKeys.generate
+    const host = options.host ?? "127.0.0.1"
+    const server = Https.createServer({ cert: tls.cert, key: tls.key, keepAliveTimeout: 2000 })
+    const httpServer = yield* NodeHttpServer.make(() => server, { port: options.port ?? 0, host }).pipe(
+      Effect.mapError((e) =>
+        new EmulatorError({
+          reason: `cannot listen on ${host}:${options.port ?? 0}: ${String((e.cause as Error)?.message ?? e.cause)}`,
+          cause: e
+        })
+      )
+    )
+    // Registered after the server, so it runs first on close: keep-alive sockets must not hold server.close().
+    yield* Effect.addFinalizer(() =>
+      Effect.sync(() => {
+        server.closeIdleConnections()
+        server.closeAllConnections()
+      })
+    )
+    const address = httpServer.address
+    const port = address._tag === "TcpAddress" ? address.port : 0
+    const authorityHost = host.includes(":") ? `[${host}]` : host === "0.0.0.0" ? "127.0.0.1" : host
+    const authority = `https://${authorityHost}:${port}`
+    const ctx: EmulatorContext = { config, authority, signingKey, state: emptyState() }
+
+    // The emulator serves real clients with real clocks, so it runs on the live clock (plus its own offset) even
+    // when built under a TestClock.
+    yield* HttpServer.serveEffect()(routes(ctx)).pipe(
+      Effect.provideService(HttpServer.HttpServer, httpServer),
+      Effect.withClock(Clock.make())
+    )
+
+    const caFile = yield* Effect.acquireRelease(
+      Effect.sync(() => {
+        const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "effect-entra-emulator-"))
+        const file = Path.join(dir, "ca.pem")
+        Fs.writeFileSync(file, tls.ca)
+        return file
+      }),
+      (file) => Effect.sync(() => Fs.rmSync(Path.dirname(file), { recursive: true, force: true }))
+    )
+
+    const defaultApp = config.apps.find((a) => a.clientId === EmulatorConfig.defaultIds.clientId)
+    const defaults: Defaults = {
+      tenantId: EmulatorConfig.defaultIds.tenantId,
+      otherTenantId: EmulatorConfig.defaultIds.otherTenantId,
+      clientId: EmulatorConfig.defaultIds.clientId,
+      clientSecret: defaultApp?.secrets[0] ?? EmulatorConfig.defaultIds.clientSecret,
+      redirectUri: EmulatorConfig.defaultIds.redirectUri,
+      publicClientId: EmulatorConfig.defaultIds.publicClientId,
+      scope: `api://${EmulatorConfig.defaultIds.clientId}/access_as_user`,
+      users: config.users.map(({ name, oid, username }) => ({ username, name, oid }))
+    }
+
+    const signIn = Effect.fn("Emulator.signIn")(function*(o: SignInOptions = {}) {
+      const url = new URL(`${authority}/${o.tenantId ?? defaults.tenantId}/oauth2/v2.0/authorize`)
+      const q = url.searchParams
+      q.set("client_id", o.clientId ?? defaults.clientId)
+      q.set("response_type", "code")
+      q.set("redirect_uri", o.redirectUri ?? defaults.redirectUri)
+      q.set("scope", (o.scopes ?? ["openid", "profile", "offline_access", defaults.scope]).join(" "))
+      q.set("prompt", "none")
+      q.set("login_hint", o.username ?? defaults.users[0]?.username ?? "")
+      q.set("client_info", "1")
+      if (o.state !== undefined) q.set("state", o.state)
+      if (o.nonce !== undefined) q.set("nonce", o.nonce)
+      if (o.claims !== undefined) q.set("claims", o.claims)
+      if (o.codeChallenge !== undefined) {
+        q.set("code_challenge", o.codeChallenge)
+        q.set("code_challenge_method", o.codeChallengeMethod ?? "S256")
+      }
+      const location = yield* httpsGetLocation(url, tls.ca)
+      const back = new URL(location)
+      const fields = back.hash.length > 1 && back.search.length === 0 ?
+        new URLSearchParams(back.hash.slice(1)) :
+        back.searchParams
+      const code = fields.get("code")
+      const clientInfo = fields.get("client_info")
+      if (code === null || clientInfo === null) {
+        const description = (fields.get("error_description") ?? "").split("\r\n")[0]
+        return yield* new EmulatorError({
+          reason: `sign-in failed: ${fields.get("error") ?? "no code in the redirect"}${
+            description.length > 0 ? ` (${description})` : ""
+          }`
+        })
+      }
+      const info = JSON.parse(Buffer.from(clientInfo, "base64url").toString("utf8")) as { uid: string; utid: string }
+      return { code, clientInfo, state: fields.get("state") ?? undefined, homeAccountId: `${info.uid}.${info.utid}` }
+    })
+
+    return Emulator.of({
+      authority,
+      caPem: tls.ca,
+      caFile,
+      defaults,
+      signIn,
+      requests: (f) => Management.requests(ctx, f),
+      clearRequests: () => Management.clearRequests(ctx),
+      injectFault: (fault) => Management.injectFault(ctx, fault).pipe(Effect.mapError(toEmulatorError)),
+      challengeResource: (claims) => Management.challengeResource(ctx, claims),
+      advanceTime: (ms) => Management.advanceTime(ctx, ms).pipe(Effect.mapError(toEmulatorError)),
+      revokeRefreshTokens: (username) => Effect.asVoid(Management.revokeRefreshTokens(ctx, username)),
+      reset: () => Management.reset(ctx)
+    })
+  })
+
+// One GET without following redirects; the answer must be a 302 with a Location.
+const httpsGetLocation = (url: URL, ca: string) =>
+  Effect.async<string, EmulatorError>((resume) => {
+    const req = Https.get(url, { ca, agent: false }, (res) => {
+      res.resume()
+      const location = res.headers.location
+      if (res.statusCode === 302 && typeof location === "string") {
+        resume(Effect.succeed(location))
+      } else {
+        resume(Effect.fail(
+          new EmulatorError({
+            reason: `sign-in failed: the authorize endpoint answered ${res.statusCode} without a redirect ` +
+              "(unknown client or unregistered redirect URI?)"
+          })
+        ))
+      }
+    })
+    req.on("error", (cause) =>
+      resume(Effect.fail(new EmulatorError({ reason: `sign-in failed: ${cause.message}`, cause }))))
+    return Effect.sync(() =>
+      req.destroy()
+    )
+  })

@@ -1,0 +1,336 @@
+/**
+ * The emulator's directory: tenants, app registrations, users and token lifetimes.
+ *
+ * A config file (or the `config` option) is a partial {@link EmulatorConfigInput}, decoded with Schema and merged
+ * onto {@link defaults}: list entries replace the default with the same id and add the rest.
+ *
+ * @since 0.1.0
+ */
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import * as Fs from "node:fs/promises"
+
+const Guid = Schema.String.pipe(
+  Schema.pattern(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, {
+    message: () => "expected a GUID such as 00000000-0000-0000-0000-000000000000"
+  })
+)
+
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Tenant = Schema.Struct({
+  id: Guid,
+  /** Verified domains that may stand in for the GUID in URLs, e.g. `contoso.example`. */
+  domains: Schema.optionalWith(Schema.Array(Schema.String), { default: () => [] }),
+  displayName: Schema.optionalWith(Schema.String, { default: () => "Emulated tenant" })
+})
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type Tenant = typeof Tenant.Type
+
+/**
+ * `web` is a confidential client (a secret is required); `spa` and `native` are public clients.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const AppType = Schema.Literal("web", "spa", "native")
+
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
+export const App = Schema.Struct({
+  clientId: Guid,
+  displayName: Schema.optionalWith(Schema.String, { default: () => "Emulated app" }),
+  type: AppType,
+  secrets: Schema.optionalWith(Schema.Array(Schema.String), { default: () => [] }),
+  redirectUris: Schema.Array(Schema.String),
+  /** Delegated scopes the app exposes as an API, published as `api://{clientId}/{scope}`. */
+  apiScopes: Schema.optionalWith(Schema.Array(Schema.String), { default: () => [] }),
+  /** The tenant the app is registered in; defaults to the first tenant. */
+  tenantId: Schema.optional(Guid),
+  /** Whether users of other configured tenants may use the app (Entra's "multitenant" audience). */
+  multiTenant: Schema.optionalWith(Schema.Boolean, { default: () => true })
+})
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type App = typeof App.Type
+
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
+export const User = Schema.Struct({
+  username: Schema.String,
+  name: Schema.String,
+  oid: Guid,
+  /** The user's home tenant; defaults to the first tenant. */
+  tenantId: Schema.optional(Guid)
+})
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type User = typeof User.Type
+
+const Seconds = Schema.Number.pipe(Schema.int(), Schema.positive())
+
+/**
+ * The whole configuration, every field optional (the file format).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const EmulatorConfigInput = Schema.Struct({
+  tenants: Schema.optional(Schema.Array(Tenant)),
+  apps: Schema.optional(Schema.Array(App)),
+  users: Schema.optional(Schema.Array(User)),
+  /** Access and ID token lifetime in seconds (Entra: 60–90 min). Default 3599. */
+  accessTokenLifetime: Schema.optional(Seconds),
+  /** Refresh-token lifetime in seconds (Entra: 90 days of inactivity). */
+  refreshTokenLifetime: Schema.optional(Seconds),
+  /** Authorization-code lifetime in seconds (Entra: about 10 min). */
+  authorizationCodeLifetime: Schema.optional(Seconds),
+  /** `refresh_in` in seconds; by default sent as half the lifetime when the lifetime is at least 2 h, as Entra. */
+  refreshIn: Schema.optional(Seconds),
+  /** `lenient` (Entra): an old refresh token stays valid after rotation; `strict`: reuse fails. */
+  refreshTokenRotation: Schema.optional(Schema.Literal("lenient", "strict")),
+  /** The scope `/_resource/me` requires in `scp`. Default: the default app's `access_as_user`. */
+  resourceScope: Schema.optional(Schema.String),
+  /** The audience `/_resource/me` accepts. Default: `api://{default clientId}`. */
+  resourceAudience: Schema.optional(Schema.String)
+})
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type EmulatorConfigInput = typeof EmulatorConfigInput.Encoded
+
+/**
+ * The resolved configuration.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface EmulatorConfig {
+  readonly tenants: ReadonlyArray<Tenant>
+  readonly apps: ReadonlyArray<App>
+  readonly users: ReadonlyArray<User>
+  readonly accessTokenLifetime: number
+  readonly refreshTokenLifetime: number
+  readonly authorizationCodeLifetime: number
+  readonly refreshIn: number | undefined
+  readonly refreshTokenRotation: "lenient" | "strict"
+  readonly resourceScope: string
+  readonly resourceAudience: string
+}
+
+/**
+ * The fixed ids of the default directory, so tests and docs can name them.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultIds = {
+  tenantId: "8eaef023-2b34-4da1-9baa-8bc8c9d6a490",
+  otherTenantId: "3c0a6f1e-7d2b-4b8e-a5c4-9f1e2d3c4b5a",
+  clientId: "2f4b6e1a-9c3d-4a5e-8b7f-0d1c2e3f4a5b",
+  clientSecret: "emu~Secret.0123456789abcdefABCDEF_-xyz",
+  publicClientId: "7c9e2d4f-1a3b-4c5d-9e8f-6a7b8c9d0e1f",
+  redirectUri: "http://localhost/callback"
+} as const
+
+/**
+ * The default directory: two tenants, a confidential web app exposing `access_as_user`, a public (native) client
+ * for a CLI, and three users.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaults: EmulatorConfig = {
+  tenants: [
+    { id: defaultIds.tenantId, domains: ["contoso.example"], displayName: "Contoso (emulated)" },
+    { id: defaultIds.otherTenantId, domains: ["fabrikam.example"], displayName: "Fabrikam (emulated)" }
+  ],
+  apps: [
+    {
+      clientId: defaultIds.clientId,
+      displayName: "Emulator web app",
+      type: "web",
+      secrets: [defaultIds.clientSecret],
+      redirectUris: [
+        "http://localhost",
+        "http://127.0.0.1",
+        "http://localhost/callback",
+        "http://127.0.0.1/callback",
+        "https://localhost/callback"
+      ],
+      apiScopes: ["access_as_user"],
+      tenantId: defaultIds.tenantId,
+      multiTenant: true
+    },
+    {
+      clientId: defaultIds.publicClientId,
+      displayName: "Emulator CLI (public client)",
+      type: "native",
+      secrets: [],
+      redirectUris: ["http://localhost", "http://127.0.0.1", "http://localhost/callback", "http://127.0.0.1/callback"],
+      apiScopes: [],
+      tenantId: defaultIds.tenantId,
+      multiTenant: true
+    }
+  ],
+  users: [
+    {
+      username: "alice@contoso.example",
+      name: "Alice Example",
+      oid: "e2a5f2b0-3c1d-4e6f-8a9b-0c1d2e3f4a5b",
+      tenantId: defaultIds.tenantId
+    },
+    {
+      username: "bob@contoso.example",
+      name: "Bob Example",
+      oid: "f3b6a3c1-4d2e-4f7a-9bac-1d2e3f4a5b6c",
+      tenantId: defaultIds.tenantId
+    },
+    {
+      username: "carol@fabrikam.example",
+      name: "Carol Example",
+      oid: "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+      tenantId: defaultIds.otherTenantId
+    }
+  ],
+  accessTokenLifetime: 3599,
+  refreshTokenLifetime: 90 * 24 * 3600,
+  authorizationCodeLifetime: 600,
+  refreshIn: undefined,
+  refreshTokenRotation: "lenient",
+  resourceScope: "access_as_user",
+  resourceAudience: `api://${defaultIds.clientId}`
+}
+
+/**
+ * A configuration could not be read or decoded. The message names the file and the offending path.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ConfigError
+  extends Data.TaggedError("ConfigError")<{ readonly reason: string; readonly cause?: unknown }>
+{
+  override get message(): string {
+    return this.reason
+  }
+}
+
+const mergeBy = <A>(base: ReadonlyArray<A>, extra: ReadonlyArray<A> | undefined, key: (a: A) => string) => {
+  if (extra === undefined) return base
+  const keys = new Set(extra.map(key))
+  return [...base.filter((a) => !keys.has(key(a))), ...extra]
+}
+
+const decodeInput = Schema.decodeUnknownEither(EmulatorConfigInput, { errors: "all", onExcessProperty: "error" })
+
+/**
+ * Decodes a partial configuration and merges it onto `base` (the defaults unless given).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const resolve = (
+  input: unknown,
+  source = "config",
+  base: EmulatorConfig = defaults
+): Either.Either<EmulatorConfig, ConfigError> =>
+  Either.flatMap(
+    Either.mapLeft(decodeInput(input ?? {}), (e) =>
+      new ConfigError({
+        reason: `invalid emulator ${source}: ${
+          ParseResult.TreeFormatter.formatErrorSync(e).replace(/\s*\n\s*/g, "; ")
+        }`,
+        cause: e
+      })),
+    (i) => {
+      const tenants = mergeBy(base.tenants, i.tenants, (t) => t.id.toLowerCase())
+      const firstTenant = tenants[0]
+      if (firstTenant === undefined) {
+        return Either.left(new ConfigError({ reason: `invalid emulator ${source}: at least one tenant is required` }))
+      }
+      const known = new Set(tenants.map((t) => t.id.toLowerCase()))
+      const apps = mergeBy(base.apps, i.apps, (a) => a.clientId.toLowerCase()).map((a) => ({
+        ...a,
+        tenantId: a.tenantId ?? firstTenant.id
+      }))
+      const users = mergeBy(base.users, i.users, (u) => u.username.toLowerCase()).map((u) => ({
+        ...u,
+        tenantId: u.tenantId ?? firstTenant.id
+      }))
+      for (const x of [...apps, ...users]) {
+        if (!known.has(x.tenantId.toLowerCase())) {
+          const who = "clientId" in x ? `app ${x.clientId}` : `user ${x.username}`
+          return Either.left(
+            new ConfigError({ reason: `invalid emulator ${source}: ${who} names unknown tenant ${x.tenantId}` })
+          )
+        }
+      }
+      for (const a of apps) {
+        if (a.type === "web" && a.secrets.length === 0) {
+          return Either.left(
+            new ConfigError({
+              reason: `invalid emulator ${source}: web app ${a.clientId} needs at least one secret`
+            })
+          )
+        }
+      }
+      return Either.right({
+        tenants,
+        apps,
+        users,
+        accessTokenLifetime: i.accessTokenLifetime ?? base.accessTokenLifetime,
+        refreshTokenLifetime: i.refreshTokenLifetime ?? base.refreshTokenLifetime,
+        authorizationCodeLifetime: i.authorizationCodeLifetime ?? base.authorizationCodeLifetime,
+        refreshIn: i.refreshIn ?? base.refreshIn,
+        refreshTokenRotation: i.refreshTokenRotation ?? base.refreshTokenRotation,
+        resourceScope: i.resourceScope ?? base.resourceScope,
+        resourceAudience: i.resourceAudience ?? base.resourceAudience
+      })
+    }
+  )
+
+/**
+ * Reads a JSON config file and merges it (and then `overrides`) onto the defaults.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const load = (
+  options: { readonly configFile?: string | undefined; readonly config?: EmulatorConfigInput | undefined }
+): Effect.Effect<EmulatorConfig, ConfigError> =>
+  Effect.gen(function*() {
+    let base = defaults
+    const file = options.configFile
+    if (file !== undefined) {
+      const text = yield* Effect.tryPromise({
+        try: () => Fs.readFile(file, "utf8"),
+        catch: (cause) =>
+          new ConfigError({ reason: `cannot read emulator config file ${file}: ${(cause as Error).message}`, cause })
+      })
+      const json = yield* Effect.try({
+        try: () => JSON.parse(text) as unknown,
+        catch: (cause) =>
+          new ConfigError({ reason: `emulator config file ${file} is not JSON: ${(cause as Error).message}`, cause })
+      })
+      base = yield* resolve(json, `config file ${file}`)
+    }
+    return yield* resolve(options.config ?? {}, "config option", base)
+  })
