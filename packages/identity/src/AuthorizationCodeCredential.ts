@@ -620,14 +620,20 @@ export const fromSettings = (
         )
       })
 
-    // The synchronous hot path resolves a plain scope string to its cache key once: canonicalising scopes and
-    // building the key string on every call cost more than the map lookup itself.
-    const hotKeys = new Map<string, string>()
-    const hotKey = (
+    // The synchronous hot path resolves a plain scope string to its cache key once, and keeps the AccessToken
+    // it last built for that key: canonicalising scopes, building the key string and re-wrapping the entry on
+    // every call cost more than the map lookup itself.
+    interface Hot {
+      readonly key: string
+      entry: TokenCache.AccessTokenEntry | undefined
+      token: AccessToken | undefined
+    }
+    const hotKeys = new Map<string, Hot>()
+    const hotRecord = (
       homeAccountId: string,
       scopes: string | ReadonlyArray<string>,
       options: GetTokenOptions | undefined
-    ): string | undefined => {
+    ): Hot | undefined => {
       const plain = typeof scopes === "string" && options?.tenantId === undefined && options?.enableCae !== true
       if (plain) {
         const known = hotKeys.get(scopes)
@@ -635,12 +641,12 @@ export const fromSettings = (
       }
       const prepared = prepare(scopes, options)
       if (prepared instanceof InvalidOptionError) return undefined
-      const key = tokenKey(homeAccountId, prepared)
+      const record: Hot = { key: tokenKey(homeAccountId, prepared), entry: undefined, token: undefined }
       if (plain) {
         if (hotKeys.size >= maxHotKeys) hotKeys.clear()
-        hotKeys.set(scopes, key)
+        hotKeys.set(scopes, record)
       }
-      return key
+      return record
     }
 
     const unsafeCachedToken = (
@@ -648,12 +654,17 @@ export const fromSettings = (
       options?: GetTokenOptions
     ): AccessToken | undefined => {
       if (state._tag !== "Redeemed" || (options?.claims !== undefined && options.claims !== "")) return undefined
-      const key = hotKey(state.account.homeAccountId, scopes, options)
-      if (key === undefined) return undefined
-      const entry = cache.peekAccessToken(key)
+      const hot = hotRecord(state.account.homeAccountId, scopes, options)
+      if (hot === undefined) return undefined
+      // The cache stays the source of truth: a renewed or removed entry is seen at once.
+      const entry = cache.peekAccessToken(hot.key)
       if (entry === undefined || clock.unsafeCurrentTimeMillis() >= renewAt(entry)) return undefined
       CredentialMetrics.cacheHit.unsafeUpdate(1, [])
-      return toAccessToken(entry)
+      if (hot.entry !== entry || hot.token === undefined) {
+        hot.entry = entry
+        hot.token = toAccessToken(entry)
+      }
+      return hot.token
     }
 
     const account: Effect.Effect<Option.Option<AccountInfo>> = Effect.gen(function*() {
