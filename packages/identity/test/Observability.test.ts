@@ -1,7 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Metric, Redacted, TestClock } from "effect"
+import { Effect, Metric, TestClock } from "effect"
 import type { Tracer } from "effect"
-import * as AuthorizationCodeCredential from "../src/AuthorizationCodeCredential.js"
 import * as CredentialMetrics from "../src/CredentialMetrics.js"
 import * as TokenCache from "../src/TokenCache.js"
 import * as Observe from "./fixtures/Observe.js"
@@ -37,13 +36,7 @@ describe("observability", () => {
       const code = entra.issueCode(ScriptedEntra.alice)
       const before = yield* snapshot
       yield* Effect.gen(function*() {
-        const credential = yield* AuthorizationCodeCredential.make({
-          tenantId: "home-tenant",
-          clientId: "client-1",
-          redirectUri: "http://localhost/callback",
-          authority: "https://login.example",
-          authorizationCode: Redacted.make(code)
-        }).pipe(Effect.provide(entra.layer))
+        const credential = yield* ScriptedEntra.credential(entra, code)
         yield* credential.getToken(scope) // redeem
         yield* credential.getToken(scope) // hit
         yield* credential.getToken("other/scope") // miss → refresh
@@ -107,14 +100,7 @@ describe("observability", () => {
       const code = entra.issueCode(ScriptedEntra.alice)
       const before = yield* count(CredentialMetrics.refreshFailures)
       yield* Effect.gen(function*() {
-        const credential = yield* AuthorizationCodeCredential.make({
-          tenantId: "home-tenant",
-          clientId: "client-1",
-          redirectUri: "http://localhost/callback",
-          authority: "https://login.example",
-          authorizationCode: Redacted.make(code),
-          http: { maxAttempts: 1 }
-        }).pipe(Effect.provide(entra.layer))
+        const credential = yield* ScriptedEntra.credential(entra, code, { http: { maxAttempts: 1 } })
         yield* credential.getToken(scope)
         yield* TestClock.adjust("11 minutes")
         entra.script.push({ _tag: "Respond", status: 500, body: "{}" })

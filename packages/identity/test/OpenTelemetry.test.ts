@@ -7,7 +7,6 @@ import { assert, describe, it } from "@effect/vitest"
 import { MetricReader } from "@opentelemetry/sdk-metrics"
 import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
 import { Effect, Redacted } from "effect"
-import * as AuthorizationCodeCredential from "../src/AuthorizationCodeCredential.js"
 import * as TokenCache from "../src/TokenCache.js"
 import * as ScriptedEntra from "./fixtures/ScriptedEntra.js"
 
@@ -35,14 +34,9 @@ describe("OpenTelemetry", () => {
       const code = entra.issueCode(ScriptedEntra.alice, { code: "CODE-b9e04a" })
       // Read the exporters before the layer shuts the SDK down (shutting down empties the in-memory exporter).
       const { collected, finished } = yield* Effect.gen(function*() {
-        const credential = yield* AuthorizationCodeCredential.make({
-          tenantId: "home-tenant",
-          clientId: "client-1",
-          redirectUri: "http://localhost/callback",
-          authority: "https://login.example",
-          authorizationCode: Redacted.make(code),
+        const credential = yield* ScriptedEntra.credential(entra, code, {
           clientSecret: Redacted.make("SECRET-51c8aa")
-        }).pipe(Effect.provide(entra.layer))
+        })
         yield* credential.getToken("api://demo/.default")
         yield* credential.getToken("api://demo/.default")
         entra.script.push({

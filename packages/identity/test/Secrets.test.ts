@@ -1,7 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, FastCheck, Redacted, TestClock } from "effect"
 import { inspect } from "node:util"
-import * as AuthorizationCodeCredential from "../src/AuthorizationCodeCredential.js"
 import * as TokenCache from "../src/TokenCache.js"
 import * as Observe from "./fixtures/Observe.js"
 import * as ScriptedEntra from "./fixtures/ScriptedEntra.js"
@@ -22,15 +21,10 @@ describe("secrets", () => {
         entra.settings.tokenSalt = salt
         entra.issueCode(ScriptedEntra.alice, { code })
         yield* Effect.gen(function*() {
-          const credential = yield* AuthorizationCodeCredential.make({
-            tenantId: "home-tenant",
-            clientId: "client-1",
-            redirectUri: "http://localhost/callback",
-            authority: "https://login.example",
-            authorizationCode: Redacted.make(code),
+          const credential = yield* ScriptedEntra.credential(entra, code, {
             clientSecret: Redacted.make(clientSecret),
             codeVerifier: Redacted.make(verifier)
-          }).pipe(Effect.provide(entra.layer))
+          })
           const record = <A, E>(effect: Effect.Effect<A, E>) =>
             Effect.catchAll(effect, (error) => Effect.sync(() => void errors.push(error)))
           // Retries (429, transport, 503) then a successful redemption.
