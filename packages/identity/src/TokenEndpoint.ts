@@ -223,7 +223,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, HttpC
           onSuccess: (attempt) => attempt
         }),
         Effect.catchAll((error: HttpClientError.HttpClientError) =>
-          Effect.succeed<Attempt>({ _tag: "Transport", cause: "cause" in error ? error.cause : undefined })
+          Effect.succeed<Attempt>({ _tag: "Transport", cause: innerCause(error) })
         )
       )
 
@@ -321,7 +321,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, HttpC
           return yield* fail(status >= 400 ? "ErrorResponse" : "InvalidResponse", status, {
             error: status >= 500 ? "server_error" : "invalid_response",
             errorDescription: `The token endpoint's HTTP ${status} answer broke off before its body was complete`
-          }, { cause: outcome.answer.bodyError })
+          }, { cause: innerCause(outcome.answer.bodyError) })
         }
         const body = parseJson(text)
         if (status === 200) {
@@ -511,3 +511,10 @@ export const homeAccountIdFromClientInfo = (clientInfo: string | undefined): Opt
   }
   return Option.none()
 }
+
+/**
+ * The socket- or parser-level cause of an `HttpClientError`, never the error itself: it holds the request, whose
+ * form body carries the client secret and the code or refresh token.
+ */
+const innerCause = (error: unknown): unknown =>
+  typeof error === "object" && error !== null && "cause" in error ? error.cause : undefined
