@@ -3,6 +3,7 @@ import { Effect, FastCheck, Redacted, TestClock } from "effect"
 import { inspect } from "node:util"
 import * as TokenCache from "../src/TokenCache.js"
 import * as Observe from "./fixtures/Observe.js"
+import * as Reachable from "./fixtures/Reachable.js"
 import * as ScriptedEntra from "./fixtures/ScriptedEntra.js"
 import * as Time from "./fixtures/Time.js"
 
@@ -70,7 +71,9 @@ describe("secrets", () => {
             String(error),
             (error as Error).message ?? "",
             JSON.stringify(error),
-            inspect(error, { depth: 20 })
+            inspect(error, { depth: 20 }),
+            // Not only what is printed: everything reachable from the object (bytes of a request body included).
+            ...Reachable.strings(error)
           ])
         ].join("\n")
         assert.isTrue(observed.logs.some((line) => line.startsWith("WARN")), "the proactive failure was logged")
