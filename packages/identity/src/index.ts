@@ -34,3 +34,11 @@ export * as NodeHttp from "./NodeHttp.js"
  * @since 0.1.0
  */
 export * as CredentialMetrics from "./CredentialMetrics.js"
+/**
+ * @since 0.1.0
+ */
+export * as AuthorizationRequest from "./AuthorizationRequest.js"
+/**
+ * @since 0.1.0
+ */
+export * as FileTokenCache from "./FileTokenCache.js"

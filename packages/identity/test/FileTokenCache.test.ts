@@ -1,0 +1,252 @@
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import { assert, describe, it } from "@effect/vitest"
+import { Duration, Effect, Logger, Option, Redacted } from "effect"
+import { execFile } from "node:child_process"
+import { randomBytes } from "node:crypto"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import * as FileTokenCache from "../src/FileTokenCache.js"
+import type * as TokenCache from "../src/TokenCache.js"
+
+const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), "ftc-"))
+const accountKey = "account|https://login.example|client|uid.utid"
+const tokenKey = `${accountKey}|utid|std|api://x/y`
+
+const account = (version: number, refreshToken = "refresh-secret-1"): TokenCache.AccountEntry => ({
+  homeAccountId: "uid.utid",
+  authority: "https://login.example",
+  clientId: "client",
+  tenantId: "utid",
+  username: "alice@contoso.example",
+  refreshToken: Redacted.make(refreshToken),
+  version,
+  updatedOn: 1
+})
+
+const token = (value = "access-secret-1", expiresOn = Date.now() + 3_600_000): TokenCache.AccessTokenEntry => ({
+  token: Redacted.make(value),
+  tokenType: "Bearer",
+  issuedOn: Date.now(),
+  expiresOn,
+  scopes: ["api://x/y"],
+  tenantId: "utid",
+  homeAccountId: "uid.utid",
+  cae: false
+})
+
+/** Runs `effect` with the Node platform and collects every log message. */
+const withLogs = <A, E, R>(effect: Effect.Effect<A, E, R>) => {
+  const messages: Array<string> = []
+  const logger = Logger.make(({ message }) => {
+    messages.push(Array.isArray(message) ? message.map(String).join(" ") : String(message))
+  })
+  return Effect.map(
+    effect.pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger))),
+    (a) => [a, messages] as const
+  )
+}
+
+const make = (options: FileTokenCache.Options) => FileTokenCache.make(options).pipe(Effect.provide(NodeContext.layer))
+
+const key = () => Redacted.make(randomBytes(32).toString("base64"))
+
+describe("FileTokenCache", () => {
+  it.effect("round-trips accounts, tokens and redemptions through the file", () =>
+    Effect.gen(function*() {
+      const directory = path.join(tempDir(), "nested", "cache")
+      const writer = yield* make({ directory })
+      assert.isTrue(yield* writer.setAccount(accountKey, account(1)))
+      yield* writer.setAccessToken(tokenKey, token())
+      yield* writer.setRedemption("code-hash", "uid.utid", Duration.minutes(10))
+      assert.strictEqual(Redacted.value(writer.peekAccessToken(tokenKey)!.token), "access-secret-1")
+
+      const reader = yield* make({ directory })
+      assert.strictEqual(reader.peekAccessToken(tokenKey), undefined, "nothing read before first use")
+      const read = yield* reader.getAccount(accountKey)
+      assert.strictEqual(Redacted.value(Option.getOrThrow(read).refreshToken!), "refresh-secret-1")
+      assert.strictEqual(Redacted.value(reader.peekAccessToken(tokenKey)!.token), "access-secret-1")
+      assert.deepStrictEqual(yield* reader.getRedemption("code-hash"), Option.some("uid.utid"))
+      assert.lengthOf(yield* reader.listAccessTokens(accountKey), 1)
+      assert.lengthOf(yield* reader.listAccounts, 1)
+
+      // Versioned: an older or equal version never replaces the stored account.
+      assert.isFalse(yield* reader.setAccount(accountKey, account(1, "older")))
+      assert.isTrue(yield* reader.setAccount(accountKey, account(2, "newer")))
+      assert.isFalse(yield* writer.setAccount(accountKey, account(2, "stale")), "writer re-reads under the lock")
+      const again = yield* writer.getAccount(accountKey)
+      assert.strictEqual(Redacted.value(Option.getOrThrow(again).refreshToken!), "newer")
+
+      yield* writer.removeAccount(accountKey)
+      assert.isTrue(Option.isNone(yield* reader.getAccount(accountKey)))
+      assert.lengthOf(yield* reader.listAccessTokens(accountKey), 0)
+      assert.strictEqual(reader.peekAccessToken(tokenKey), undefined)
+    }))
+
+  it.effect("creates the folder 0700 (fixing its mode), the file 0600, and leaves no temporary or lock files", () =>
+    Effect.gen(function*() {
+      const root = tempDir()
+      const directory = path.join(root, "cache")
+      fs.mkdirSync(directory, { mode: 0o755 })
+      fs.chmodSync(directory, 0o755)
+      const cache = yield* make({ directory })
+      yield* Effect.all([
+        cache.setAccessToken(tokenKey, token()),
+        cache.setAccount(accountKey, account(1)),
+        cache.setAccessToken(`${tokenKey}2`, token())
+      ], { concurrency: "unbounded" })
+      assert.strictEqual(fs.statSync(directory).mode & 0o777, 0o700)
+      assert.strictEqual(fs.statSync(cache.filePath).mode & 0o777, 0o600)
+      assert.deepStrictEqual(fs.readdirSync(directory), ["token-cache.json"])
+      assert.strictEqual(cache.filePath, path.join(directory, "token-cache.json"))
+    }))
+
+  it.live("drops expired access tokens when writing", () =>
+    Effect.gen(function*() {
+      const directory = tempDir()
+      const cache = yield* make({ directory })
+      yield* cache.setAccessToken("old", token("old", 1))
+      yield* cache.setAccessToken(tokenKey, token())
+      const contents = JSON.parse(fs.readFileSync(cache.filePath, "utf8"))
+      assert.deepStrictEqual(Object.keys(contents.accessTokens), [tokenKey])
+    }))
+
+  it.effect("a corrupt or foreign file is a warning without its contents, read as empty, then replaced", () =>
+    Effect.gen(function*() {
+      for (const text of ["{not json SECRET-IN-FILE", JSON.stringify({ version: 2, secret: "SECRET-IN-FILE" })]) {
+        const directory = tempDir()
+        fs.writeFileSync(path.join(directory, "token-cache.json"), text)
+        const [accounts, logs] = yield* withLogs(Effect.flatMap(make({ directory }), (cache) => cache.listAccounts))
+        assert.lengthOf(accounts, 0)
+        assert.lengthOf(logs, 1)
+        assert.match(logs[0], /not a token cache file/)
+        assert.notInclude(logs.join("\n"), "SECRET-IN-FILE")
+        const cache = yield* make({ directory })
+        yield* cache.setAccount(accountKey, account(1))
+        assert.strictEqual(JSON.parse(fs.readFileSync(cache.filePath, "utf8")).version, 1)
+      }
+    }))
+
+  it.effect("encrypts at rest with AES-256-GCM; tampering or another key reads as empty with a warning", () =>
+    Effect.gen(function*() {
+      const directory = tempDir()
+      const encryptionKey = key()
+      const cache = yield* make({ directory, encryptionKey })
+      yield* cache.setAccount(accountKey, account(1))
+      yield* cache.setAccessToken(tokenKey, token())
+      const raw = fs.readFileSync(cache.filePath, "utf8")
+      assert.notInclude(raw, "refresh-secret-1")
+      assert.notInclude(raw, "alice")
+      assert.deepStrictEqual(Object.keys(JSON.parse(raw)).sort(), ["alg", "data", "iv", "tag", "v"])
+
+      const same = yield* make({ directory, encryptionKey })
+      assert.isTrue(Option.isSome(yield* same.getAccount(accountKey)))
+
+      const [other, otherLogs] = yield* withLogs(
+        Effect.flatMap(make({ directory, encryptionKey: key() }), (c) => c.getAccount(accountKey))
+      )
+      assert.isTrue(Option.isNone(other))
+      assert.match(otherLogs.join("\n"), /could not be decrypted/)
+
+      const [plain, plainLogs] = yield* withLogs(Effect.flatMap(make({ directory }), (c) => c.listAccounts))
+      assert.lengthOf(plain, 0)
+      assert.match(plainLogs.join("\n"), /encrypted and no key is set/)
+
+      const envelope = JSON.parse(raw)
+      const data = Buffer.from(envelope.data, "base64")
+      data[0] ^= 1
+      fs.writeFileSync(cache.filePath, JSON.stringify({ ...envelope, data: data.toString("base64") }))
+      const [tampered, tamperedLogs] = yield* withLogs(
+        Effect.flatMap(make({ directory, encryptionKey }), (c) => c.getAccount(accountKey))
+      )
+      assert.isTrue(Option.isNone(tampered))
+      assert.match(tamperedLogs.join("\n"), /could not be decrypted/)
+    }))
+
+  it.effect("rejects a key that is not 32 bytes, without echoing it", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(make({ directory: tempDir(), encryptionKey: Redacted.make("c2hvcnQ=") }))
+      assert.strictEqual(error.reason, "InvalidKey")
+      assert.notInclude(error.message, "c2hvcnQ=")
+    }))
+
+  it.effect("a folder that cannot be created: ensureWritable fails, writes stay in memory with a warning", () =>
+    Effect.gen(function*() {
+      const file = path.join(tempDir(), "a-file")
+      fs.writeFileSync(file, "")
+      const cache = yield* make({ directory: path.join(file, "sub") })
+      const error = yield* Effect.flip(cache.ensureWritable)
+      assert.strictEqual(error._tag, "FileTokenCacheError")
+      assert.strictEqual(error.reason, "WriteFailed")
+      assert.include(error.message, path.join(file, "sub"))
+      const [, logs] = yield* withLogs(cache.setAccessToken(tokenKey, token()))
+      assert.match(logs.join("\n"), /cannot write the token cache/)
+      assert.strictEqual(Redacted.value(cache.peekAccessToken(tokenKey)!.token), "access-secret-1")
+      assert.isTrue(Option.isSome(yield* cache.lastWriteError))
+    }))
+
+  it.effect("takes over a stale lock left by a dead process", () =>
+    Effect.gen(function*() {
+      const directory = tempDir()
+      fs.writeFileSync(path.join(directory, "token-cache.json.lock"), `999999999 ${Date.now()}`)
+      const cache = yield* make({ directory, lockTimeout: "2 seconds" })
+      yield* cache.ensureWritable
+      yield* cache.setAccount(accountKey, account(1))
+      assert.isTrue(Option.isSome(yield* cache.lastWriteError) === false)
+      fs.writeFileSync(path.join(directory, "token-cache.json.lock"), `${process.ppid} ${Date.now() - 60_000}`)
+      yield* cache.ensureWritable
+      assert.isFalse(fs.existsSync(path.join(directory, "token-cache.json.lock")))
+    }))
+
+  it.live("withLease: one holder at a time, the other gets None after the release", () =>
+    Effect.gen(function*() {
+      const directory = tempDir()
+      const a = yield* make({ directory })
+      const b = yield* make({ directory })
+      const order: Array<string> = []
+      const first = a.withLease(
+        "k",
+        Duration.seconds(5),
+        Effect.sleep("150 millis").pipe(Effect.zipRight(Effect.sync(() => order.push("a"))))
+      )
+      const second = Effect.sleep("30 millis").pipe(
+        Effect.zipRight(b.withLease("k", Duration.seconds(5), Effect.sync(() => order.push("b"))))
+      )
+      const [ra, rb] = yield* Effect.all([first, second], { concurrency: 2 })
+      assert.isTrue(Option.isSome(ra))
+      assert.isTrue(Option.isNone(rb))
+      assert.deepStrictEqual(order, ["a"])
+      assert.isTrue(Option.isSome(yield* b.withLease("k", Duration.seconds(5), Effect.void)))
+    }), { timeout: 10_000 })
+})
+
+describe("FileTokenCache across processes", () => {
+  const worker = fileURLToPath(new URL("./fixtures/file-cache-worker.mjs", import.meta.url))
+  const dist = fileURLToPath(new URL("../dist/FileTokenCache.js", import.meta.url))
+  const run = (directory: string, name: string, count: number, encryptionKey?: string) =>
+    new Promise<void>((resolve, reject) => {
+      execFile(process.execPath, [worker, directory, name, String(count), encryptionKey ?? ""], (error, _out, err) => {
+        if (error) reject(new Error(`${name}: ${err}`))
+        else resolve()
+      })
+    })
+
+  for (const encrypted of [false, true]) {
+    it(`two processes writing at once lose no update (${encrypted ? "encrypted" : "plaintext"})`, async () => {
+      assert.isTrue(fs.existsSync(dist), "build first: npx tsc -b packages/identity")
+      const directory = tempDir()
+      const encryptionKey = encrypted ? randomBytes(32).toString("base64") : undefined
+      const count = 40
+      await Promise.all([run(directory, "one", count, encryptionKey), run(directory, "two", count, encryptionKey)])
+      const cache = await Effect.runPromise(
+        make({ directory, ...(encryptionKey ? { encryptionKey: Redacted.make(encryptionKey) } : {}) })
+      )
+      const tokens = await Effect.runPromise(cache.listAccessTokens("account|a|c|h"))
+      assert.strictEqual(tokens.length, 2 * count)
+      const stored = Option.getOrThrow(await Effect.runPromise(cache.getAccount("account|a|c|h")))
+      assert.strictEqual(stored.version, count, "versions never go backwards")
+      assert.deepStrictEqual(fs.readdirSync(directory), ["token-cache.json"])
+    }, 30_000)
+  }
+})
