@@ -192,7 +192,9 @@ export const make = (options: EmulatorOptions = {}): Effect.Effect<EmulatorServi
       { cert: options.tls.cert, key: options.tls.key, ca: options.tls.ca ?? options.tls.cert }
     const signingKey = yield* SigningKeys.generate
     const host = options.host ?? "127.0.0.1"
-    const server = Https.createServer({ cert: tls.cert, key: tls.key, keepAliveTimeout: 2000 })
+    // Node's default keep-alive. undici drops a connection whose advertised `timeout` is within its 2 s safety
+    // margin, so anything ≤ 2 s would cost every client a new TLS handshake per request.
+    const server = Https.createServer({ cert: tls.cert, key: tls.key, keepAliveTimeout: 5000 })
     const httpServer = yield* NodeHttpServer.make(() => server, { port: options.port ?? 0, host }).pipe(
       Effect.mapError((e) =>
         new EmulatorError({
