@@ -334,12 +334,25 @@ export const make = (
 
     const lockBody = () => `${process.pid} ${Date.now()}`
 
+    // A lock file holds "<pid> <epoch ms>". An empty or partial one may belong to a holder that has just created it
+    // and not yet written it (`wx` creates, then writes): only the file's age can tell, else two processes would
+    // both take the lock.
+    const isStale = (path: string, maxAgeMs: number) =>
+      Effect.gen(function*() {
+        const text = yield* Effect.orElseSucceed(fs.readFileString(path), () => "")
+        const [pidText, timeText] = text.split(" ")
+        let time = Number(timeText)
+        if (Number.isFinite(time) && !isAlive(Number(pidText))) return true
+        if (!Number.isFinite(time)) {
+          const info = yield* Effect.either(fs.stat(path))
+          if (Either.isLeft(info)) return false
+          time = Option.getOrElse(Option.map(info.right.mtime, (date) => date.getTime()), () => 0)
+        }
+        return Date.now() - time > maxAgeMs
+      })
+
     const tryTakeStaleLock = Effect.gen(function*() {
-      const text = yield* Effect.orElseSucceed(fs.readFileString(lockPath), () => "")
-      const [pidText, timeText] = text.split(" ")
-      const time = Number(timeText)
-      const stale = !Number.isFinite(time) || Date.now() - time > staleAfterMs || !isAlive(Number(pidText))
-      if (!stale) return
+      if (!(yield* isStale(lockPath, staleAfterMs))) return
       // Rename first, so of two processes taking over the same stale lock only one removes it.
       const aside = `${lockPath}.${process.pid}.${randomBytes(4).toString("hex")}.stale`
       const moved = yield* Effect.either(fs.rename(lockPath, aside))
@@ -458,10 +471,7 @@ export const make = (
           )
           if (Either.isRight(created)) return { _tag: "Held", body } as const
           if (!isAlreadyExists(created.left)) return { _tag: "Unavailable" } as const
-          const text = yield* Effect.orElseSucceed(fs.readFileString(target), () => "")
-          const [pidText, timeText] = text.split(" ")
-          const time = Number(timeText)
-          if (!Number.isFinite(time) || Date.now() - time > ttlMs || !isAlive(Number(pidText))) {
+          if (yield* isStale(target, ttlMs)) {
             const aside = `${target}.${process.pid}.${randomBytes(4).toString("hex")}.stale`
             if (Either.isRight(yield* Effect.either(fs.rename(target, aside)))) yield* Effect.ignore(fs.remove(aside))
             return { _tag: "Retry" } as const
