@@ -86,11 +86,13 @@ export interface AuthorizationCodeCredentialOptions {
  * @category models
  */
 export interface GetTokenOptions {
-  readonly claims?: string | undefined
-  readonly tenantId?: string | undefined
-  readonly enableCae?: boolean | undefined
+  // No `| undefined` on these: under `exactOptionalPropertyTypes` it would stop the credential from being assignable
+  // to `@azure/core-auth`'s `TokenCredential`, whose options are declared without it.
+  readonly claims?: string
+  readonly tenantId?: string
+  readonly enableCae?: boolean
   /** Cancels the HTTP request; the call rejects with an `AbortError`. */
-  readonly abortSignal?: AbortSignal | undefined
+  readonly abortSignal?: AbortSignal
   readonly [key: string]: unknown
 }
 
@@ -221,25 +223,29 @@ export class AuthorizationCodeCredential {
     const service = this.#service
     if (service !== undefined && options?.abortSignal?.aborted !== true) {
       const cached = service.unsafeCachedToken(scopes, options)
-      if (cached !== undefined) return Promise.resolve(this.#converted(scopes, cached))
+      if (cached !== undefined) return this.#resolved(scopes, cached)
     }
     return this.#run((credential) => credential.getToken(scopes, options), options?.abortSignal).then(
       toAzureAccessToken
     )
   }
 
-  // The Azure-shaped copy of the token last served for a scope string: unwrapping `Redacted` and allocating on
-  // every cached call showed up in the benchmark. Frozen, since every caller gets the same object.
-  readonly #azureTokens = new Map<string, { readonly from: AccessTokenModule.AccessToken; readonly to: AccessToken }>()
+  // The Azure-shaped copy of the token last served for a scope string, as an already-settled promise: unwrapping
+  // `Redacted` and allocating on every cached call showed up in the benchmark, and a promise per call is garbage
+  // whose collection costs more as the heap grows. Frozen, since every caller gets the same object.
+  readonly #azureTokens = new Map<
+    string,
+    { readonly from: AccessTokenModule.AccessToken; readonly promise: Promise<AccessToken> }
+  >()
 
-  #converted(scopes: string | ReadonlyArray<string>, token: AccessTokenModule.AccessToken): AccessToken {
-    if (typeof scopes !== "string") return toAzureAccessToken(token)
+  #resolved(scopes: string | ReadonlyArray<string>, token: AccessTokenModule.AccessToken): Promise<AccessToken> {
+    if (typeof scopes !== "string") return Promise.resolve(toAzureAccessToken(token))
     const known = this.#azureTokens.get(scopes)
-    if (known !== undefined && known.from === token) return known.to
-    const to = Object.freeze(toAzureAccessToken(token))
+    if (known !== undefined && known.from === token) return known.promise
+    const promise = Promise.resolve(Object.freeze(toAzureAccessToken(token)))
     if (this.#azureTokens.size >= 10_000) this.#azureTokens.clear()
-    this.#azureTokens.set(scopes, { from: token, to })
-    return to
+    this.#azureTokens.set(scopes, { from: token, promise })
+    return promise
   }
 
   /** Like {@link getToken}, with timestamps in epoch seconds (Python's `AccessTokenInfo`). */
