@@ -42,3 +42,11 @@ export * as AuthorizationRequest from "./AuthorizationRequest.js"
  * @since 0.1.0
  */
 export * as FileTokenCache from "./FileTokenCache.js"
+/**
+ * @since 0.1.0
+ */
+export * as AzureTokenCredential from "./AzureTokenCredential.js"
+/**
+ * @since 0.1.0
+ */
+export * as AuthenticatedHttpClient from "./AuthenticatedHttpClient.js"
