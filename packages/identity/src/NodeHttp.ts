@@ -9,6 +9,7 @@ import * as Undici from "@effect/platform-node/Undici"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Fs from "node:fs"
 import * as tls from "node:tls"
 
 /**
@@ -19,9 +20,36 @@ import * as tls from "node:tls"
  */
 export type CaCertificates = string | Buffer | ReadonlyArray<string | Buffer>
 
+// Building a secure context from ~140 roots takes ~20 ms, so credentials trusting the same extra CAs share one.
+const secureContexts = new Map<string, tls.SecureContext>()
+
+const extraFromEnvironment = (): Array<string> => {
+  const file = process.env["NODE_EXTRA_CA_CERTS"]
+  if (file === undefined || file === "") return []
+  try {
+    return [Fs.readFileSync(file, "utf8")]
+  } catch {
+    // Node itself only warns about an unreadable NODE_EXTRA_CA_CERTS; so do we (by not adding it).
+    return []
+  }
+}
+
+const secureContextFor = (extra: ReadonlyArray<string>): tls.SecureContext => {
+  const all = [...extraFromEnvironment(), ...extra]
+  const key = all.join("\n")
+  let context = secureContexts.get(key)
+  if (context === undefined) {
+    context = tls.createSecureContext({ ca: [...tls.rootCertificates, ...all] })
+    if (secureContexts.size >= 16) secureContexts.clear()
+    secureContexts.set(key, context)
+  }
+  return context
+}
+
 /**
  * An undici-backed `HttpClient` whose connection pool is closed with the layer. With `ca`, those certificates
- * are trusted besides Node's built-in roots (undici's `ca` would otherwise replace them).
+ * are trusted besides Node's built-in roots and `NODE_EXTRA_CA_CERTS` (undici's `ca` would otherwise replace
+ * them).
  *
  * @since 0.1.0
  * @category layers
@@ -36,7 +64,7 @@ export const layer = (options?: { readonly ca?: CaCertificates | undefined }): L
       Effect.sync(() => {
         // One secure context for the pool: a `ca` list in the connect options is parsed again on every TLS
         // handshake (~140 roots: ~18 ms per connection here, against ~2 ms with a shared context).
-        const secureContext = tls.createSecureContext({ ca: [...tls.rootCertificates, ...extra.map(String)] })
+        const secureContext = secureContextFor(extra.map(String))
         return new Undici.Agent({ connect: { secureContext } })
       }),
       (agent) => Effect.promise(() => agent.destroy())
