@@ -1,0 +1,102 @@
+/**
+ * `effect-entra emulator`: runs the local Entra ID emulator in the foreground and records it in
+ * `<cache-dir>/emulator.json` (removed on exit), so `--emulator` on the other commands finds its authority, CA and
+ * public app.
+ *
+ * @since 0.1.0
+ */
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import { CacheNotWritableError, SettingsError } from "./CliError.js"
+import * as CliOptions from "./CliOptions.js"
+import * as CliSettings from "./CliSettings.js"
+import * as EmulatorInfo from "./EmulatorInfo.js"
+import * as Output from "./Output.js"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface EmulatorInput {
+  readonly cacheDir: Option.Option<string>
+  readonly port: Option.Option<number>
+  readonly config: Option.Option<string>
+}
+
+/**
+ * Starts the emulator and serves until interrupted (Ctrl+C, SIGTERM).
+ *
+ * @since 0.1.0
+ * @category handlers
+ */
+export const run = Effect.fn("EmulatorCommand.run")(function*(input: EmulatorInput) {
+  const { cacheDir } = yield* CliSettings.resolveCacheDir(input.cacheDir)
+  const port = Option.getOrElse(input.port, () => 0)
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    return yield* new SettingsError({ reason: `--port must be an integer between 0 and 65535, got ${port}` })
+  }
+  // Loaded on demand: the emulator (TLS certificates, signing keys, server) would double every command's start-up.
+  const Emulator = yield* Effect.promise(() => import("@effect-entra/emulator/Emulator"))
+  const emulator = yield* Emulator.make({ port, configFile: Option.getOrUndefined(input.config) }).pipe(
+    Effect.mapError((error) => new SettingsError({ reason: `cannot start the emulator: ${error.message}` }))
+  )
+  const d = emulator.defaults
+  const info: EmulatorInfo.EmulatorInfo = {
+    authority: emulator.authority,
+    caFile: emulator.caFile,
+    tenantId: d.tenantId,
+    clientId: d.publicClientId,
+    webClientId: d.clientId,
+    scope: d.scope,
+    redirectUri: "http://127.0.0.1/callback",
+    users: d.users.map((user) => ({ username: user.username, name: user.name })),
+    pid: process.pid
+  }
+  const file = yield* EmulatorInfo.write(cacheDir, info).pipe(
+    Effect.mapError((error) => new CacheNotWritableError({ detail: error.detail }))
+  )
+  yield* Effect.addFinalizer(() => EmulatorInfo.removeIfOwned(cacheDir, process.pid))
+  yield* Output.line(`Entra ID emulator running at ${emulator.authority}`)
+  yield* Output.line(`  tenant      ${d.tenantId}`)
+  yield* Output.line(`  public app  ${d.publicClientId} (used by --emulator; PKCE, no secret)`)
+  yield* Output.line(`  users       ${d.users.map((user) => user.username).join(", ")}`)
+  yield* Output.line(`  API scope   ${d.scope}`)
+  yield* Output.line(`  CA          ${emulator.caFile}`)
+  yield* Output.line(`  info file   ${file}`)
+  yield* Output.line("")
+  yield* Output.line(
+    `In another terminal: effect-entra login --emulator${
+      Option.isSome(input.cacheDir) ? ` --cache-dir ${cacheDir}` : ""
+    }`
+  )
+  yield* Output.line("Press Ctrl+C to stop.")
+  return yield* Effect.never
+}, Effect.scoped)
+
+/**
+ * The `emulator` command.
+ *
+ * @since 0.1.0
+ * @category commands
+ */
+export const command = Command.make(
+  "emulator",
+  {
+    cacheDir: CliOptions.cacheDirOption(),
+    port: CliOptions.port("port", 0).pipe(
+      Options.withDescription("HTTPS port on 127.0.0.1 (default: a free port)"),
+      Options.optional
+    ),
+    config: Options.file("config", { exists: "yes" }).pipe(
+      Options.withDescription("Emulator configuration (JSON: tenants, apps, users, lifetimes)"),
+      Options.optional
+    )
+  },
+  (parsed) => run(parsed)
+).pipe(
+  Command.withDescription(
+    "Run the local Entra ID emulator in the foreground and record it in <cache-dir>/emulator.json for --emulator."
+  )
+)

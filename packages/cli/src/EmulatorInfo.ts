@@ -1,0 +1,147 @@
+/**
+ * `<cache-dir>/emulator.json`: what `effect-entra emulator` writes when the emulator is ready (and removes when it
+ * stops), and what `--emulator` reads to find it: the authority, its CA certificate and the default ids.
+ *
+ * @since 0.1.0
+ */
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Schema from "effect/Schema"
+import * as Fs from "node:fs/promises"
+import * as Https from "node:https"
+import * as Path from "node:path"
+import { EmulatorNotRunningError } from "./CliError.js"
+
+/**
+ * The file's contents. No secret: the CLI signs in with the emulator's public client.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const EmulatorInfo = Schema.Struct({
+  authority: Schema.String,
+  caFile: Schema.String,
+  tenantId: Schema.String,
+  /** The public (native) client the CLI uses, with PKCE and no secret. */
+  clientId: Schema.String,
+  /** The emulator's confidential web app, whose API scope is `scope`. */
+  webClientId: Schema.String,
+  scope: Schema.String,
+  redirectUri: Schema.String,
+  users: Schema.Array(Schema.Struct({ username: Schema.String, name: Schema.String })),
+  pid: Schema.Number
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface EmulatorInfo extends Schema.Schema.Type<typeof EmulatorInfo> {}
+
+/**
+ * The emulator info with the CA certificate read from `caFile`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RunningEmulator extends EmulatorInfo {
+  readonly caPem: string
+}
+
+const decode = Schema.decodeUnknownEither(Schema.parseJson(EmulatorInfo))
+
+/**
+ * The file's path in a cache folder.
+ *
+ * @since 0.1.0
+ * @category paths
+ */
+export const filePath = (cacheDir: string): string => Path.join(Path.resolve(cacheDir), "emulator.json")
+
+class FileError extends Data.TaggedError("FileError")<{ readonly detail: string }> {}
+
+const errnoOf = (error: unknown): string | undefined => (error as NodeJS.ErrnoException | undefined)?.code
+
+/**
+ * Writes the file (mode 0600, folder 0700), atomically.
+ *
+ * @since 0.1.0
+ * @category writing
+ */
+export const write = (cacheDir: string, info: EmulatorInfo): Effect.Effect<string, FileError> =>
+  Effect.tryPromise({
+    try: async () => {
+      const target = filePath(cacheDir)
+      await Fs.mkdir(Path.dirname(target), { recursive: true, mode: 0o700 })
+      const temp = `${target}.${process.pid}.tmp`
+      await Fs.writeFile(temp, JSON.stringify(info, null, 2) + "\n", { mode: 0o600 })
+      await Fs.rename(temp, target)
+      return target
+    },
+    catch: (error) => new FileError({ detail: `cannot write ${filePath(cacheDir)}: ${errnoOf(error) ?? error}` })
+  })
+
+/**
+ * Removes the file if it still names this process (another `effect-entra emulator` may have replaced it).
+ *
+ * @since 0.1.0
+ * @category writing
+ */
+export const removeIfOwned = (cacheDir: string, pid: number): Effect.Effect<void> =>
+  Effect.promise(async () => {
+    const target = filePath(cacheDir)
+    try {
+      const current = decode(await Fs.readFile(target, "utf8"))
+      if (Either.isRight(current) && current.right.pid === pid) await Fs.rm(target, { force: true })
+    } catch {
+      // Already gone.
+    }
+  })
+
+/** GET /_emulator/health over TLS with the emulator's CA only. */
+const health = (authority: string, ca: string): Promise<void> =>
+  new Promise((resolve, reject) => {
+    const request = Https.get(`${authority}/_emulator/health`, { ca, timeout: 3000 }, (response) => {
+      response.resume()
+      if (response.statusCode === 200) resolve()
+      else reject(new Error(`it answered HTTP ${response.statusCode}`))
+    })
+    request.on("timeout", () => request.destroy(new Error("it did not answer within 3 s")))
+    request.on("error", reject)
+  })
+
+/**
+ * Reads the file and the CA certificate; with `checkReachable`, also asks the emulator for its health over TLS.
+ * Every failure is an {@link EmulatorNotRunningError} telling the user to start it.
+ *
+ * @since 0.1.0
+ * @category reading
+ */
+export const read = (
+  cacheDir: string,
+  options: { readonly checkReachable: boolean }
+): Effect.Effect<RunningEmulator, EmulatorNotRunningError> => {
+  const infoFile = filePath(cacheDir)
+  const notRunning = (detail: string) => new EmulatorNotRunningError({ infoFile, detail })
+  return Effect.gen(function*() {
+    const text = yield* Effect.tryPromise({
+      try: () => Fs.readFile(infoFile, "utf8"),
+      catch: (error) => notRunning(errnoOf(error) === "ENOENT" ? `no ${infoFile}` : `cannot read ${infoFile}`)
+    })
+    const decoded = decode(text)
+    if (Either.isLeft(decoded)) return yield* notRunning(`${infoFile} is not an emulator info file`)
+    const info = decoded.right
+    const caPem = yield* Effect.tryPromise({
+      try: () => Fs.readFile(info.caFile, "utf8"),
+      catch: () => notRunning(`its CA certificate ${info.caFile} is gone`)
+    })
+    if (options.checkReachable) {
+      yield* Effect.tryPromise({
+        try: () => health(info.authority, caPem),
+        catch: (error) => notRunning(`${info.authority} does not answer: ${(error as Error).message}`)
+      })
+    }
+    return { ...info, caPem }
+  })
+}

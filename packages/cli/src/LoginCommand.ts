@@ -1,0 +1,221 @@
+/**
+ * `effect-entra login`: the authorization-code flow with PKCE in the system browser, like `az login`.
+ *
+ * 1. Resolve the settings and check the token cache can be written (before the browser opens).
+ * 2. Start the loopback receiver on 127.0.0.1 and build the authorize URL (PKCE S256, `state`, `nonce`).
+ * 3. Open the browser (or print the URL with `--no-browser`) and wait, with a countdown, until the genuine redirect
+ *    arrives or `--timeout` passes. Requests with a foreign `state` are answered with an error page and ignored.
+ * 4. Redeem the code with `AuthorizationCodeCredential` and the code verifier; the credential stores the account,
+ *    its refresh token and the first access token in the file cache.
+ *
+ * @since 0.1.0
+ */
+import * as AuthorizationCodeCredential from "@effect-entra/identity/AuthorizationCodeCredential"
+import * as AuthorizationRequest from "@effect-entra/identity/AuthorizationRequest"
+import * as TokenCache from "@effect-entra/identity/TokenCache"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as Browser from "./Browser.js"
+import { SettingsError, SignInError, SignInTimeoutError } from "./CliError.js"
+import * as CliOptions from "./CliOptions.js"
+import * as CliSettings from "./CliSettings.js"
+import * as LoopbackReceiver from "./LoopbackReceiver.js"
+import * as Output from "./Output.js"
+import * as Session from "./Session.js"
+import * as Spinner from "./Spinner.js"
+
+const oidcScopes = new Set(["openid", "profile", "offline_access", "email"])
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface LoginInput {
+  readonly flags: CliSettings.Flags
+  readonly scopes: ReadonlyArray<string>
+  readonly noBrowser: boolean
+  readonly timeout: Duration.Duration
+  readonly loginHint: Option.Option<string>
+  readonly prompt: Option.Option<"login" | "consent" | "select_account" | "none">
+}
+
+const describeRedirectError = (error: AuthorizationRequest.AuthorizationRedirectError): SignInError => {
+  if (error.reason === "MissingCode") return new SignInError({ detail: "the redirect carried no authorization code" })
+  const description = error.errorDescription?.split(/\r?\n/)[0]?.trim()
+  return new SignInError({
+    error: error.error,
+    detail: `${error.error ?? "unknown_error"}${
+      description !== undefined && description !== "" ? ` (${description})` : ""
+    }`
+  })
+}
+
+/**
+ * Signs a user in and prints who it was.
+ *
+ * @since 0.1.0
+ * @category handlers
+ */
+export const login = Effect.fn("LoginCommand.login")(function*(input: LoginInput) {
+  const settings = yield* CliSettings.resolve(input.flags, { checkEmulatorReachable: true })
+  const cache = yield* Session.openCache(settings)
+  yield* Session.ensureWritable(cache)
+  const requested = input.scopes.flatMap((scope) => scope.split(/\s+/)).filter((scope) => scope !== "")
+  const resourceScopes = requested.filter((scope) => !oidcScopes.has(scope.toLowerCase()))
+  const scopes = resourceScopes.length > 0 ? resourceScopes : settings.loginScopes
+  const pkce = AuthorizationRequest.makePkce()
+  const state = AuthorizationRequest.randomValue()
+  const nonce = AuthorizationRequest.randomValue()
+
+  return yield* Effect.gen(function*() {
+    const receiver = yield* LoopbackReceiver.make({
+      redirectUri: settings.redirectUri,
+      port: settings.redirectPort,
+      expectedState: state,
+      onIgnored: (why) => Output.infoSync(`warning: ignored ${why}; still waiting for the sign-in`)
+    })
+    const url = AuthorizationRequest.authorizeUrl({
+      authority: settings.authority,
+      tenantId: settings.tenantId,
+      clientId: settings.clientId,
+      redirectUri: receiver.redirectUri,
+      scopes: ["openid", "profile", "offline_access", ...scopes],
+      state,
+      nonce,
+      codeChallenge: pkce.codeChallenge,
+      loginHint: Option.getOrUndefined(input.loginHint),
+      prompt: Option.getOrUndefined(input.prompt)
+    }).toString()
+
+    if (input.noBrowser) {
+      yield* Output.info(`To sign in, open this URL in a browser:\n\n  ${url}\n`)
+    } else {
+      const opened = yield* Effect.either(Browser.open(url))
+      yield* Either.match(opened, {
+        onLeft: (error) => Output.info(`${error.message}.\nTo sign in, open this URL in a browser:\n\n  ${url}\n`),
+        onRight: () => Output.info(`Opened the browser to sign in. If it did not open, open this URL:\n\n  ${url}\n`)
+      })
+    }
+
+    const deadline = (yield* Clock.currentTimeMillis) + Duration.toMillis(input.timeout)
+    const redirect = yield* Effect.scoped(
+      Effect.zipRight(
+        Spinner.make({ label: "Waiting for the sign-in in the browser...", deadline }),
+        receiver.awaitRedirect
+      )
+    ).pipe(
+      Effect.timeoutFail({
+        duration: input.timeout,
+        onTimeout: () => new SignInTimeoutError({ timeout: Duration.format(input.timeout) })
+      }),
+      Effect.catchTag("AuthorizationRedirectError", (error) => Effect.fail(describeRedirectError(error)))
+    )
+
+    const account = yield* Effect.gen(function*() {
+      const credential = yield* AuthorizationCodeCredential.make({
+        tenantId: settings.tenantId,
+        clientId: settings.clientId,
+        authority: settings.authority,
+        redirectUri: receiver.redirectUri,
+        authorizationCode: redirect.code,
+        codeVerifier: pkce.codeVerifier,
+        clientSecret: settings.clientSecret
+      })
+      yield* credential.getToken(scopes)
+      return yield* credential.account
+    }).pipe(
+      Effect.provideService(TokenCache.TokenCache, cache),
+      Effect.provide(Session.httpLayer(settings)),
+      Effect.catchTags({
+        InvalidOptionError: (error) => Effect.fail(new SettingsError({ reason: error.message })),
+        AuthenticationError: (error) =>
+          Effect.fail(
+            new SignInError({
+              detail: `the code could not be redeemed: ${error.message}`,
+              error: error.errorResponse.error,
+              cause: error
+            })
+          )
+      }),
+      Effect.tapError(() => receiver.complete({ success: false })),
+      Effect.scoped
+    )
+    yield* Session.checkLastWrite(cache, "the sign-in succeeded but could not be saved").pipe(
+      Effect.tapError(() => receiver.complete({ success: false }))
+    )
+    yield* receiver.complete({ success: true })
+
+    if (Option.isNone(account)) return yield* new SignInError({ detail: "no account was returned" })
+    const who = account.value
+    const encrypted = settings.cacheKey !== undefined
+    yield* Output.line(
+      `Signed in as ${who.username ?? who.homeAccountId}${who.name !== undefined ? ` (${who.name})` : ""}`
+    )
+    yield* Output.line(`  account  ${who.homeAccountId}`)
+    yield* Output.line(`  tenant   ${who.tenantId}`)
+    yield* Output.line(`  app      ${settings.clientId} at ${settings.authority}`)
+    yield* Output.line(
+      `  cache    ${cache.filePath} (${encrypted ? "AES-256-GCM" : "plaintext; set EFFECT_ENTRA_CACHE_KEY to encrypt"})`
+    )
+  }).pipe(
+    Effect.scoped,
+    Effect.onInterrupt(() => Output.info("Sign-in cancelled."))
+  )
+})
+
+/**
+ * The `login` command.
+ *
+ * @since 0.1.0
+ * @category commands
+ */
+export const command = Command.make(
+  "login",
+  {
+    ...CliOptions.common,
+    scopes: Options.text("scope").pipe(
+      Options.withDescription(
+        "Resource scope to consent to and get the first token for (repeatable; default https://graph.microsoft.com/User.Read or \"scopes\" in config.json)"
+      ),
+      Options.repeated
+    ),
+    redirectPort: CliOptions.port("redirect-port").pipe(
+      Options.withDescription("Port of the loopback receiver on 127.0.0.1 (default: a free port)"),
+      Options.optional
+    ),
+    noBrowser: Options.boolean("no-browser").pipe(
+      Options.withDescription("Print the sign-in URL instead of opening the system browser")
+    ),
+    timeout: CliOptions.duration("timeout").pipe(
+      Options.withDescription("How long to wait for the browser sign-in, e.g. 90s, 5m (default 5m)"),
+      Options.withDefault(Duration.minutes(5))
+    ),
+    loginHint: Options.text("login-hint").pipe(
+      Options.withDescription("Username to pre-fill on the sign-in page"),
+      Options.optional
+    ),
+    prompt: Options.choice("prompt", ["login", "consent", "select_account", "none"]).pipe(
+      Options.withDescription("Entra's prompt parameter: force a sign-in, consent or the account picker"),
+      Options.optional
+    )
+  },
+  (parsed) =>
+    login({
+      flags: CliOptions.toFlags(parsed, parsed.redirectPort),
+      scopes: parsed.scopes,
+      noBrowser: parsed.noBrowser,
+      timeout: parsed.timeout,
+      loginHint: parsed.loginHint,
+      prompt: parsed.prompt
+    })
+).pipe(
+  Command.withDescription(
+    "Sign in in the system browser (authorization code + PKCE on a loopback redirect) and keep the account and its " +
+      "refresh token in the token cache."
+  )
+)

@@ -1,0 +1,30 @@
+/**
+ * The `effect-entra` executable.
+ *
+ * @since 0.1.0
+ */
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Cli from "./Cli.js"
+import { ExitCode } from "./CliError.js"
+
+Cli.main(process.argv).pipe(
+  Effect.provide(NodeContext.layer),
+  (program) =>
+    NodeRuntime.runMain(program, {
+      disableErrorReporting: true,
+      disablePrettyLogger: true,
+      teardown: (exit, onExit) => {
+        const code = Exit.isSuccess(exit)
+          ? (typeof exit.value === "number" ? exit.value : ExitCode.Success)
+          : Cause.isInterruptedOnly(exit.cause)
+          ? ExitCode.Cancelled
+          : ExitCode.Failed
+        process.exitCode = code
+        onExit(code)
+      }
+    })
+)

@@ -1,0 +1,132 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Either, Exit, Fiber, Option, Redacted } from "effect"
+import * as Http from "node:http"
+import * as LoopbackReceiver from "../src/LoopbackReceiver.js"
+import * as Spinner from "../src/Spinner.js"
+import { httpGet } from "./fixtures/cli.js"
+
+const redirect = (receiver: LoopbackReceiver.Receiver, query: Record<string, string>) => {
+  const url = new URL(receiver.redirectUri)
+  for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value)
+  return url
+}
+
+const get = (url: URL | string) => Effect.promise(() => httpGet(url))
+
+describe("LoopbackReceiver", () => {
+  it.scoped("listens on 127.0.0.1 with a free port and the registered path", () =>
+    Effect.gen(function*() {
+      const receiver = yield* LoopbackReceiver.make({
+        redirectUri: "http://127.0.0.1/callback",
+        expectedState: "s"
+      })
+      assert.match(receiver.redirectUri, /^http:\/\/127\.0\.0\.1:\d+\/callback$/)
+      assert.isAbove(receiver.port, 0)
+    }))
+
+  it.scoped("ignores a foreign state, answers a favicon 404, and holds the code's page until complete", () =>
+    Effect.gen(function*() {
+      const ignored: Array<string> = []
+      const receiver = yield* LoopbackReceiver.make({
+        redirectUri: "http://127.0.0.1/callback",
+        expectedState: "the-state",
+        onIgnored: (why) => ignored.push(why)
+      })
+      const waiting = yield* Effect.fork(receiver.awaitRedirect)
+      const forged = yield* get(redirect(receiver, { code: "c", state: "other" }))
+      assert.strictEqual(forged.status, 400)
+      assert.strictEqual(forged.body, LoopbackReceiver.pages.ignored)
+      assert.strictEqual((yield* get(new URL("/favicon.ico", receiver.redirectUri))).status, 404)
+      assert.isTrue(Option.isNone(yield* Fiber.poll(waiting)))
+      assert.strictEqual(yield* receiver.ignoredRequests, 1)
+
+      const genuine = yield* Effect.fork(get(redirect(receiver, { code: "the-code", state: "the-state" })))
+      const result = yield* Fiber.join(waiting)
+      assert.strictEqual(Redacted.value(result.code), "the-code")
+      yield* receiver.complete({ success: true })
+      const page = yield* Fiber.join(genuine)
+      assert.strictEqual(page.status, 200)
+      assert.include(page.body, "You are signed in")
+      assert.notInclude(page.body, "the-code")
+      assert.strictEqual(page.headers["cache-control"], "no-store")
+      assert.deepStrictEqual(ignored, ["a request to the redirect address with another sign-in's state"])
+      // After the sign-in, the address only says it is finished.
+      assert.include((yield* get(redirect(receiver, { code: "x", state: "the-state" }))).body, "has finished")
+    }))
+
+  it.scoped("an error redirect with the right state fails the wait with the server's error", () =>
+    Effect.gen(function*() {
+      const receiver = yield* LoopbackReceiver.make({ redirectUri: "http://127.0.0.1/cb", expectedState: "s" })
+      const waiting = yield* Effect.fork(Effect.either(receiver.awaitRedirect))
+      const page = yield* get(redirect(receiver, { error: "access_denied", error_description: "<b>x</b>", state: "s" }))
+      assert.strictEqual(page.status, 400)
+      assert.notInclude(page.body, "<b>x</b>")
+      const result = yield* Fiber.join(waiting)
+      assert.isTrue(Either.isLeft(result))
+      if (Either.isLeft(result)) {
+        assert.strictEqual(result.left.reason, "ErrorResponse")
+        assert.strictEqual(result.left.error, "access_denied")
+      }
+    }))
+
+  it.scoped("closing the scope answers a held request with the failure page and frees the port", () =>
+    Effect.gen(function*() {
+      let port = 0
+      const page = yield* Effect.scoped(
+        Effect.gen(function*() {
+          const receiver = yield* LoopbackReceiver.make({ redirectUri: "http://127.0.0.1/cb", expectedState: "s" })
+          port = receiver.port
+          const pending = yield* Effect.fork(get(redirect(receiver, { code: "c", state: "s" })))
+          yield* receiver.awaitRedirect
+          return pending
+        })
+      ).pipe(Effect.flatMap(Fiber.join))
+      assert.include(page.body, "Sign-in failed")
+      const exit = yield* Effect.exit(get(`http://127.0.0.1:${port}/cb`).pipe(Effect.timeout("2 seconds")))
+      assert.isTrue(Exit.isFailure(exit))
+    }))
+
+  it.scoped("a taken port is a ReceiverError naming it", () =>
+    Effect.gen(function*() {
+      const server = Http.createServer()
+      yield* Effect.acquireRelease(
+        Effect.async<void>((resume) => void server.listen(0, "127.0.0.1", () => resume(Effect.void))),
+        () => Effect.sync(() => server.close())
+      )
+      const port = (server.address() as { port: number }).port
+      const error = yield* Effect.flip(
+        LoopbackReceiver.make({ redirectUri: "http://127.0.0.1/cb", expectedState: "s", port })
+      )
+      assert.strictEqual(error._tag, "ReceiverError")
+      assert.include(error.message, `127.0.0.1:${port} is already in use`)
+    }))
+})
+
+describe("Spinner", () => {
+  it("formats the countdown", () => {
+    assert.strictEqual(Spinner.formatRemaining(300_000), "5:00")
+    assert.strictEqual(Spinner.formatRemaining(59_001), "1:00")
+    assert.strictEqual(Spinner.formatRemaining(3_723_000), "1:02:03")
+    assert.strictEqual(Spinner.formatRemaining(-5), "0:00")
+  })
+
+  it.scoped("draws in place on a terminal, counting down on the Clock, and clears its line when done", () =>
+    Effect.gen(function*() {
+      const written: Array<string> = []
+      yield* Effect.scoped(
+        Effect.gen(function*() {
+          const spinner = yield* Spinner.make({
+            label: "Waiting",
+            deadline: 60_000,
+            interactive: true,
+            write: (text) => written.push(text)
+          })
+          yield* Effect.yieldNow()
+          yield* spinner.note("a note")
+        })
+      )
+      assert.match(written[0]!, /^\r\x1b\[2K\S Waiting 1:00 left/)
+      assert.include(written, "\r\x1b[2Ka note\n")
+      assert.strictEqual(written.at(-1), "\r\x1b[2K")
+    }))
+})
