@@ -239,6 +239,24 @@ interface Redemption {
 const leaseTtl = Duration.seconds(30)
 const leaseRounds = 5
 const maxHotKeys = 10_000
+
+interface SpanOptions {
+  readonly captureStackTrace: false
+  readonly attributes: Record<string, unknown>
+}
+
+const getTokenSpan = (prepared: Prepared, extra?: Record<string, unknown>): SpanOptions => ({
+  captureStackTrace: false,
+  attributes: {
+    "entra.tenant_id": prepared.tenantId,
+    "entra.scopes": prepared.scopeKey,
+    "entra.cae": prepared.cae,
+    "entra.claims": prepared.bypassCache,
+    ...extra
+  }
+})
+// Shared, so the metric's unlabelled fast path is taken without allocating.
+const noLabels: ReadonlyArray<never> = []
 // A redeemed-code record outlives the code (Entra: about 10 minutes), so no process of the fleet retries it.
 const redemptionTtl = Duration.minutes(15)
 
@@ -604,19 +622,17 @@ export const fromSettings = (
       options?: GetTokenOptions
     ): Effect.Effect<AccessToken, AuthenticationError | InvalidOptionError> =>
       Effect.suspend((): Effect.Effect<AccessToken, AuthenticationError | InvalidOptionError> => {
+        // A fresh cached token skips the full path's fiber machinery, and is one span (marked as a cache hit)
+        // instead of two: each Effect span costs ~5 µs here, against ~0.1 µs for the lookup (~20 µs → ~6 µs).
+        const hot = cachedHot(scopes, options)
+        if (hot?.token !== undefined) {
+          return Effect.withSpan(Effect.succeed(hot.token), "AuthorizationCodeCredential.getToken", hot.span)
+        }
         const prepared = prepare(scopes, options)
         if (prepared instanceof InvalidOptionError) return Effect.fail(prepared)
         return acquire(prepared).pipe(
           Effect.map(toAccessToken),
-          Effect.withSpan("AuthorizationCodeCredential.getToken", {
-            captureStackTrace: false,
-            attributes: {
-              "entra.tenant_id": prepared.tenantId,
-              "entra.scopes": prepared.scopeKey,
-              "entra.cae": prepared.cae,
-              "entra.claims": prepared.bypassCache
-            }
-          })
+          Effect.withSpan("AuthorizationCodeCredential.getToken", getTokenSpan(prepared))
         )
       })
 
@@ -625,6 +641,7 @@ export const fromSettings = (
     // every call cost more than the map lookup itself.
     interface Hot {
       readonly key: string
+      readonly span: SpanOptions
       entry: TokenCache.AccessTokenEntry | undefined
       token: AccessToken | undefined
     }
@@ -641,7 +658,12 @@ export const fromSettings = (
       }
       const prepared = prepare(scopes, options)
       if (prepared instanceof InvalidOptionError) return undefined
-      const record: Hot = { key: tokenKey(homeAccountId, prepared), entry: undefined, token: undefined }
+      const record: Hot = {
+        key: tokenKey(homeAccountId, prepared),
+        span: getTokenSpan(prepared, { "entra.cache.hit": true }),
+        entry: undefined,
+        token: undefined
+      }
       if (plain) {
         if (hotKeys.size >= maxHotKeys) hotKeys.clear()
         hotKeys.set(scopes, record)
@@ -649,23 +671,29 @@ export const fromSettings = (
       return record
     }
 
-    const unsafeCachedToken = (
+    /** The hot record holding a fresh cached token for these scopes (counted as a cache hit), if there is one. */
+    const cachedHot = (
       scopes: string | ReadonlyArray<string>,
       options?: GetTokenOptions
-    ): AccessToken | undefined => {
+    ): Hot | undefined => {
       if (state._tag !== "Redeemed" || (options?.claims !== undefined && options.claims !== "")) return undefined
       const hot = hotRecord(state.account.homeAccountId, scopes, options)
       if (hot === undefined) return undefined
       // The cache stays the source of truth: a renewed or removed entry is seen at once.
       const entry = cache.peekAccessToken(hot.key)
       if (entry === undefined || clock.unsafeCurrentTimeMillis() >= renewAt(entry)) return undefined
-      CredentialMetrics.cacheHit.unsafeUpdate(1, [])
+      CredentialMetrics.cacheHit.unsafeUpdate(1, noLabels)
       if (hot.entry !== entry || hot.token === undefined) {
         hot.entry = entry
         hot.token = toAccessToken(entry)
       }
-      return hot.token
+      return hot
     }
+
+    const unsafeCachedToken = (
+      scopes: string | ReadonlyArray<string>,
+      options?: GetTokenOptions
+    ): AccessToken | undefined => cachedHot(scopes, options)?.token
 
     const account: Effect.Effect<Option.Option<AccountInfo>> = Effect.gen(function*() {
       if (state._tag !== "Redeemed") return Option.none()

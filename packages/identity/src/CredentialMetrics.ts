@@ -7,6 +7,7 @@
  */
 import * as Metric from "effect/Metric"
 import * as MetricBoundaries from "effect/MetricBoundaries"
+import * as MetricKey from "effect/MetricKey"
 
 /**
  * Requests to the token endpoint, by `grant_type` and `outcome` (`success`, an OAuth `error` such as
@@ -43,6 +44,11 @@ export const tokenRequestDuration = Metric.histogram(
   "Token endpoint request time in ms, retries included"
 )
 
+const cacheLookupsKey = MetricKey.counter("entra_token_cache_lookups_total", {
+  description: "Access-token cache lookups by result",
+  incremental: true
+})
+
 /**
  * Cache lookups by `result`: `hit` (served from the cache), `miss` (nothing cached) or `renew` (cached but due
  * for renewal).
@@ -50,10 +56,7 @@ export const tokenRequestDuration = Metric.histogram(
  * @since 0.1.0
  * @category metrics
  */
-export const cacheLookups = Metric.counter("entra_token_cache_lookups_total", {
-  description: "Access-token cache lookups by result",
-  incremental: true
-})
+export const cacheLookups = Metric.fromMetricKey(cacheLookupsKey)
 
 /**
  * Failed proactive renewals, after which the still-valid cached token was served.
@@ -66,9 +69,12 @@ export const refreshFailures = Metric.counter("entra_token_refresh_failures_tota
   incremental: true
 })
 
-/** Pre-tagged counters for the hot path, so a cache hit costs one map update. */
-export const cacheHit = Metric.tagged(cacheLookups, "result", "hit")
+/**
+ * Counters whose key carries the label, for the hot path: a cache hit is then one counter update. (`Metric.tagged`
+ * would build the labelled key and look it up in the registry on every `unsafeUpdate`: ~20 ns and garbage per hit.)
+ */
+export const cacheHit = Metric.fromMetricKey(MetricKey.tagged(cacheLookupsKey, "result", "hit"))
 /** @internal */
-export const cacheMiss = Metric.tagged(cacheLookups, "result", "miss")
+export const cacheMiss = Metric.fromMetricKey(MetricKey.tagged(cacheLookupsKey, "result", "miss"))
 /** @internal */
-export const cacheRenew = Metric.tagged(cacheLookups, "result", "renew")
+export const cacheRenew = Metric.fromMetricKey(MetricKey.tagged(cacheLookupsKey, "result", "renew"))

@@ -19,9 +19,10 @@ const snapshot = Effect.all({
   refreshOk: count(CredentialMetrics.tokenRequests, { grant_type: "refresh_token", outcome: "success" }),
   refreshGrantError: count(CredentialMetrics.tokenRequests, { grant_type: "refresh_token", outcome: "invalid_grant" }),
   retries: count(CredentialMetrics.tokenRequestRetries, { grant_type: "refresh_token" }),
-  hits: count(CredentialMetrics.cacheHit),
-  misses: count(CredentialMetrics.cacheMiss),
-  renewals: count(CredentialMetrics.cacheRenew),
+  // Through the public counter and its label, as an exporter sees it (the hot path updates a pre-labelled key).
+  hits: count(CredentialMetrics.cacheLookups, { result: "hit" }),
+  misses: count(CredentialMetrics.cacheLookups, { result: "miss" }),
+  renewals: count(CredentialMetrics.cacheLookups, { result: "renew" }),
   refreshFailures: count(CredentialMetrics.refreshFailures)
 })
 
@@ -39,6 +40,7 @@ describe("observability", () => {
         const credential = yield* ScriptedEntra.credential(entra, code)
         yield* credential.getToken(scope) // redeem
         yield* credential.getToken(scope) // hit
+        assert.isDefined(credential.unsafeCachedToken(scope)) // a hit on the facade's synchronous path
         yield* credential.getToken("other/scope") // miss → refresh
         // A retried refresh (503, then success) for a third scope.
         entra.script.push({ _tag: "Respond", status: 503, body: "" })
@@ -60,7 +62,7 @@ describe("observability", () => {
         refreshOk: 2,
         refreshGrantError: 1,
         retries: 1,
-        hits: 1,
+        hits: 2,
         misses: 3,
         renewals: 0,
         refreshFailures: 0
@@ -82,8 +84,17 @@ describe("observability", () => {
       const getTokens = attributes(observed.spans, "AuthorizationCodeCredential.getToken")
       assert.strictEqual(getTokens[0]["entra.tenant_id"], "home-tenant")
       assert.strictEqual(getTokens[0]["entra.scopes"], scope)
+      // A hit is one span, getToken marked `entra.cache.hit` (a span costs more than the lookup); misses show the steps.
+      assert.deepStrictEqual(getTokens.map((a) => a["entra.cache.hit"]), [
+        undefined,
+        true,
+        undefined,
+        undefined,
+        undefined
+      ])
+      assert.strictEqual(getTokens[1]["entra.scopes"], scope)
       const lookups = attributes(observed.spans, "CacheLookup")
-      assert.deepStrictEqual(lookups.map((a) => a["entra.cache.hit"]), [true, false, false, false])
+      assert.deepStrictEqual(lookups.map((a) => a["entra.cache.hit"]), [false, false, false])
       const redeem = attributes(observed.spans, "TokenEndpoint.redeemCode")[0]
       assert.strictEqual(redeem["entra.grant_type"], "authorization_code")
       assert.strictEqual(redeem["http.response.status_code"], 200)
