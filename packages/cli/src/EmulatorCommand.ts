@@ -43,17 +43,7 @@ export const run = Effect.fn("EmulatorCommand.run")(function*(input: EmulatorInp
     Effect.mapError((error) => new SettingsError({ reason: `cannot start the emulator: ${error.message}` }))
   )
   const d = emulator.defaults
-  const info: EmulatorInfo.EmulatorInfo = {
-    authority: emulator.authority,
-    caFile: emulator.caFile,
-    tenantId: d.tenantId,
-    clientId: d.publicClientId,
-    webClientId: d.clientId,
-    scope: d.scope,
-    redirectUri: "http://127.0.0.1/callback",
-    users: d.users.map((user) => ({ username: user.username, name: user.name })),
-    pid: process.pid
-  }
+  const info = EmulatorInfo.fromEmulator(emulator, process.pid)
   const file = yield* EmulatorInfo.write(cacheDir, info).pipe(
     Effect.mapError((error) => new CacheNotWritableError({ detail: error.detail }))
   )

@@ -4,6 +4,7 @@
  *
  * @since 0.1.0
  */
+import type { Defaults } from "@effect-entra/emulator/Emulator"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -38,6 +39,32 @@ export const EmulatorInfo = Schema.Struct({
  * @category models
  */
 export interface EmulatorInfo extends Schema.Schema.Type<typeof EmulatorInfo> {}
+
+/**
+ * What the CLI records of a running emulator (in-process or `effect-entra emulator`): its public client, since the
+ * CLI signs in as a native app, and the loopback redirect URI that client registers.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const fromEmulator = (emulator: {
+  readonly authority: string
+  readonly caFile: string
+  readonly defaults: Defaults
+}, pid: number): EmulatorInfo => {
+  const d = emulator.defaults
+  return {
+    authority: emulator.authority,
+    caFile: emulator.caFile,
+    tenantId: d.tenantId,
+    clientId: d.publicClientId,
+    webClientId: d.clientId,
+    scope: d.scope,
+    redirectUri: "http://127.0.0.1/callback",
+    users: d.users.map((user) => ({ username: user.username, name: user.name })),
+    pid
+  }
+}
 
 /**
  * The emulator info with the CA certificate read from `caFile`.

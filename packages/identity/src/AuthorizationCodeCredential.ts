@@ -29,6 +29,7 @@ import { toInfo } from "./AccessToken.js"
 import { AuthenticationError, InvalidOptionError } from "./AuthenticationError.js"
 import { defaultAuthority, normalizeAuthority, validateTenantId } from "./Authority.js"
 import * as CredentialMetrics from "./CredentialMetrics.js"
+import { normalizeScopes } from "./internal/scopes.js"
 import * as SingleFlight from "./internal/singleFlight.js"
 import * as TokenCache from "./TokenCache.js"
 import { TokenCredential } from "./TokenCredential.js"
@@ -785,25 +786,6 @@ export const layerConfig = (
 > => Layer.unwrapEffect(Effect.map(Config.unwrap(options), layer))
 
 // --- helpers -----------------------------------------------------------------------------------------------------
-
-const whitespace = /\s/
-
-const normalizeScopes = (scopes: string | ReadonlyArray<string>): ReadonlyArray<string> | InvalidOptionError => {
-  // Hot path: one scope without spaces needs no copying.
-  if (typeof scopes === "string" && scopes !== "" && !whitespace.test(scopes)) return [scopes]
-  const input: ReadonlyArray<unknown> = typeof scopes === "string" ? [scopes] : Array.isArray(scopes) ? scopes : []
-  const result: Array<string> = []
-  for (const item of input) {
-    if (typeof item !== "string" || item.trim() === "") {
-      return new InvalidOptionError({ field: "scopes", reason: "every scope must be a non-empty string" })
-    }
-    for (const part of item.trim().split(/\s+/)) if (!result.includes(part)) result.push(part)
-  }
-  if (result.length === 0) {
-    return new InvalidOptionError({ field: "scopes", reason: "at least one scope is required" })
-  }
-  return result
-}
 
 /** Merges the `cp1` client capability into a claims request, as MSAL does (ENTRA-PROTOCOL §8). */
 const mergeClaims = (claims: string | undefined, cae: boolean): string | InvalidOptionError => {

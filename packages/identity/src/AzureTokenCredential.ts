@@ -35,6 +35,7 @@ import type { AccessToken } from "./AccessToken.js"
 import { toInfo } from "./AccessToken.js"
 import type { ErrorResponse, Reason } from "./AuthenticationError.js"
 import { AuthenticationError, InvalidOptionError } from "./AuthenticationError.js"
+import { normalizeScopes } from "./internal/scopes.js"
 import * as TokenCredential from "./TokenCredential.js"
 import { scrubBody } from "./TokenEndpoint.js"
 
@@ -442,24 +443,6 @@ const credentialName = (credential: AzureTokenCredential): string => {
   return typeof ctor?.name === "string" && ctor.name !== "" && ctor.name !== "Object"
     ? ctor.name
     : "AzureTokenCredential"
-}
-
-const whitespace = /\s/
-
-const normalizeScopes = (scopes: string | ReadonlyArray<string>): ReadonlyArray<string> | InvalidOptionError => {
-  if (typeof scopes === "string" && scopes !== "" && !whitespace.test(scopes)) return [scopes]
-  const input: ReadonlyArray<unknown> = typeof scopes === "string" ? [scopes] : Array.isArray(scopes) ? scopes : []
-  const result: Array<string> = []
-  for (const item of input) {
-    if (typeof item !== "string" || item.trim() === "") {
-      return new InvalidOptionError({ field: "scopes", reason: "every scope must be a non-empty string" })
-    }
-    for (const part of item.trim().split(/\s+/)) if (!result.includes(part)) result.push(part)
-  }
-  if (result.length === 0) {
-    return new InvalidOptionError({ field: "scopes", reason: "at least one scope is required" })
-  }
-  return result
 }
 
 // --- Effect → Azure ---------------------------------------------------------------------------------------------
