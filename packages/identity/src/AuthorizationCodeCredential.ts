@@ -396,8 +396,13 @@ export const fromSettings = (
     /** Runs `work` under the cache's lease; if another process held it, re-reads what it produced. */
     const leased = <A, E>(leaseKey: string, recheck: Effect.Effect<Option.Option<A>>, work: Effect.Effect<A, E>) =>
       Effect.gen(function*() {
+        // Checked again under the lease: another process may have finished between our read and our lease.
+        const underLease = Effect.flatMap(
+          recheck,
+          (produced): Effect.Effect<A, E> => Option.isSome(produced) ? Effect.succeed(produced.value) : work
+        )
         for (let round = 0; round < leaseRounds; round++) {
-          const result = yield* cache.withLease(leaseKey, leaseTtl, work)
+          const result = yield* cache.withLease(leaseKey, leaseTtl, underLease)
           if (Option.isSome(result)) return result.value
           const produced = yield* recheck
           if (Option.isSome(produced)) return produced.value
