@@ -37,11 +37,13 @@ export interface ErrorResponse {
 /**
  * Why the token request failed.
  *
- * - `ErrorResponse`: Entra answered with an OAuth error (see `errorResponse`).
+ * - `ErrorResponse`: Entra answered with an error status (≥ 400): an OAuth error (see `errorResponse`), or for a
+ *   body that is not one (an HTML 502 page) `error` is `"server_error"` (5xx), `"too_many_requests"` (429) or
+ *   `"invalid_response"`.
  * - `Transport`: the request never got an HTTP answer (DNS, TLS, reset, refused).
  * - `Timeout`: no complete answer within the request time-out.
- * - `InvalidResponse`: an answer that is not a valid token response (an HTML 502 page, malformed JSON, a 200
- *   without `access_token`).
+ * - `InvalidResponse`: a success status whose body is not a valid token response (malformed JSON, a 200 without
+ *   `access_token`, a body cut off).
  * - `ReauthenticationRequired`: there is nothing left to redeem (the code was used or rejected and no refresh
  *   token is cached); the user must sign in again.
  *

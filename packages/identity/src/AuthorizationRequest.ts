@@ -74,6 +74,8 @@ export interface AuthorizeUrlOptions {
   readonly prompt?: "login" | "none" | "consent" | "select_account" | undefined
   readonly loginHint?: string | undefined
   readonly responseMode?: "query" | "form_post" | "fragment" | undefined
+  /** A claims request (JSON), e.g. from a 50076/50079 error or a CAE challenge, so the sign-in satisfies it. */
+  readonly claims?: string | undefined
 }
 
 /**
@@ -99,6 +101,7 @@ export const authorizeUrl = (options: AuthorizeUrlOptions): URL => {
   if (options.responseMode !== undefined) params.set("response_mode", options.responseMode)
   if (options.prompt !== undefined) params.set("prompt", options.prompt)
   if (options.loginHint !== undefined) params.set("login_hint", options.loginHint)
+  if (options.claims !== undefined && options.claims !== "") params.set("claims", options.claims)
   return url
 }
 

@@ -45,7 +45,8 @@ describe("AuthorizationRequest", () => {
       codeChallenge: "ch",
       prompt: "select_account",
       loginHint: "alice@contoso.example",
-      responseMode: "query"
+      responseMode: "query",
+      claims: `{"access_token":{"acrs":{"essential":true,"value":"c1"}}}`
     })
     assert.strictEqual(url.origin + url.pathname, "https://login.example/contoso.example/oauth2/v2.0/authorize")
     const p = url.searchParams
@@ -62,7 +63,8 @@ describe("AuthorizationRequest", () => {
         prompt: p.get("prompt"),
         login_hint: p.get("login_hint"),
         response_mode: p.get("response_mode"),
-        client_info: p.get("client_info")
+        client_info: p.get("client_info"),
+        claims: p.get("claims")
       },
       {
         client_id: "client",
@@ -76,7 +78,8 @@ describe("AuthorizationRequest", () => {
         prompt: "select_account",
         login_hint: "alice@contoso.example",
         response_mode: "query",
-        client_info: "1"
+        client_info: "1",
+        claims: `{"access_token":{"acrs":{"essential":true,"value":"c1"}}}`
       }
     )
     const minimal = AuthorizationRequest.authorizeUrl({
@@ -91,6 +94,7 @@ describe("AuthorizationRequest", () => {
     })
     assert.isFalse(minimal.searchParams.has("prompt"))
     assert.isFalse(minimal.searchParams.has("login_hint"))
+    assert.isFalse(minimal.searchParams.has("claims"))
   })
 
   it("parses a success redirect and keeps the code redacted", () => {
