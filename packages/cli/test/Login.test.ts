@@ -1,9 +1,22 @@
+import { defaultIds } from "@effect-entra/emulator/EmulatorConfig"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import * as Fs from "node:fs"
 import * as Https from "node:https"
 import * as Net from "node:net"
 import * as Path from "node:path"
-import { cleanEnv, headlessSignIn, httpGet, redirectTo, run, signInUrl, start, tempDir } from "./fixtures/cli.js"
+import * as EmulatorInfo from "../src/EmulatorInfo.js"
+import {
+  cleanEnv,
+  giveToUnprivileged,
+  headlessSignIn,
+  httpGet,
+  redirectTo,
+  run,
+  signInUrl,
+  start,
+  tempDir,
+  unprivileged
+} from "./fixtures/cli.js"
 import type { RunningEmulator } from "./fixtures/emulator.js"
 import { record, startEmulator } from "./fixtures/emulator.js"
 
@@ -106,6 +119,126 @@ describe.concurrent("effect-entra login against the emulator", () => {
     const remaining = JSON.parse(Fs.readFileSync(cacheFile, "utf8"))
     expect(Object.keys(remaining.accounts)).toHaveLength(0)
     expect(Object.keys(remaining.accessTokens)).toHaveLength(0)
+  })
+
+  it("token --tenant: the home tenant is served from the cache, another tenant gets its own token", async () => {
+    await using emulator = await startEmulator()
+    const { otherTenantId, scope, tenantId } = emulator.defaults
+    const cacheDir = tempDir()
+    record(emulator, cacheDir)
+    const running = login(cacheDir, "--scope", scope)
+    await headlessSignIn(await signInUrl(running), emulator.caPem)
+    expect((await running.exit).code).toBe(0)
+    await emulator.clearRequests()
+    const token = (...extra: Array<string>) =>
+      run(["token", "--emulator", "--cache-dir", cacheDir, "--scope", scope, "--json", ...extra])
+    const tidOf = (json: string) =>
+      JSON.parse(Buffer.from(JSON.parse(json).token.split(".")[1], "base64url").toString()).tid
+
+    // The tenant the account signed in to: the login's token, from the cache.
+    const home = await token("--tenant", tenantId)
+    expect(home.code).toBe(0)
+    expect(tidOf(home.stdout)).toBe(tenantId)
+    expect(await emulator.requests({ endpoint: "token" })).toHaveLength(0)
+
+    // Another tenant the (multi-tenant) app is registered in: one refresh-token request to that tenant.
+    const other = await token("--tenant", otherTenantId)
+    expect(other.code).toBe(0)
+    expect(JSON.parse(other.stdout).tenantId).toBe(otherTenantId)
+    expect(tidOf(other.stdout)).toBe(otherTenantId)
+    const requests = await emulator.requests({ endpoint: "token" })
+    expect(requests.map((entry) => [entry.grantType, entry.tenant])).toEqual([["refresh_token", otherTenantId]])
+
+    // Tokens are cached per tenant: each tenant gets its own back, with no request.
+    const again = await token()
+    expect(again.code).toBe(0)
+    expect(JSON.parse(again.stdout).token).toBe(JSON.parse(home.stdout).token)
+    expect(JSON.parse((await token("--tenant", otherTenantId)).stdout).token).toBe(JSON.parse(other.stdout).token)
+    expect(await emulator.requests({ endpoint: "token" })).toHaveLength(1)
+
+    // A tenant that does not exist: Entra's error, exit 1; a malformed one is a usage error, exit 2.
+    const unknown = await token("--tenant", "00000000-0000-0000-0000-000000000001")
+    expect(unknown.code).toBe(1)
+    expect(unknown.stderr).toContain(
+      "effect-entra: token request failed: AADSTS90002: Tenant '00000000-0000-0000-0000-000000000001' not found."
+    )
+    expect(unknown.stderr).not.toMatch(/\n\s+at /)
+    expect(unknown.stdout).toBe("")
+    const malformed = await token("--tenant", "not a tenant")
+    expect(malformed.code).toBe(2)
+    expect(malformed.stderr).toContain("effect-entra: invalid tenant (from flag)")
+  })
+
+  it("token --tenant for a tenant a single-tenant app is not registered in: Entra's error, exit 1, still signed in", async () => {
+    await using emulator = await startEmulator({
+      config: {
+        apps: [{
+          clientId: defaultIds.publicClientId,
+          type: "native",
+          redirectUris: ["http://127.0.0.1/callback"],
+          multiTenant: false
+        }]
+      }
+    })
+    const cacheDir = tempDir()
+    record(emulator, cacheDir)
+    const running = login(cacheDir)
+    await headlessSignIn(await signInUrl(running), emulator.caPem)
+    expect((await running.exit).code).toBe(0)
+    const refused = await run([
+      "token",
+      "--emulator",
+      "--cache-dir",
+      cacheDir,
+      "--scope",
+      graph,
+      "--tenant",
+      emulator.defaults.otherTenantId
+    ])
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toMatch(
+      new RegExp(
+        `^effect-entra: token request failed: AADSTS700016: Application with identifier '${defaultIds.publicClientId}' ` +
+          `was not found in the directory '${emulator.defaults.otherTenantId}'\\..*\\(unauthorized_client, HTTP 400\\)\n$`
+      )
+    )
+    expect(refused.stdout).toBe("")
+    const home = await run(["token", "--emulator", "--cache-dir", cacheDir, "--scope", graph])
+    expect(home.code).toBe(0)
+  })
+
+  it("token renews an expired cached access token with exactly one refresh-token request", async () => {
+    await using emulator = await startEmulator()
+    const cacheDir = tempDir()
+    record(emulator, cacheDir)
+    const running = login(cacheDir)
+    await headlessSignIn(await signInUrl(running), emulator.caPem)
+    expect((await running.exit).code).toBe(0)
+    const first = await run(["token", "--emulator", "--cache-dir", cacheDir, "--scope", graph])
+    expect(first.code).toBe(0)
+
+    // The CLI runs on the real clock: age the cached token in the (plaintext) file instead.
+    const cacheFile = Path.join(cacheDir, "token-cache.json")
+    const contents = JSON.parse(Fs.readFileSync(cacheFile, "utf8"))
+    const entries = Object.values(contents.accessTokens) as Array<{ token: string; expiresOn: number }>
+    const cached = entries.find((entry) => entry.token === first.stdout.trim())!
+    expect(cached).toBeDefined()
+    cached.expiresOn = Date.now() - 60_000
+    Fs.writeFileSync(cacheFile, JSON.stringify(contents), { mode: 0o600 })
+
+    await emulator.clearRequests()
+    const renewed = await run(["token", "--emulator", "--cache-dir", cacheDir, "--scope", graph])
+    expect(renewed.code).toBe(0)
+    expect(renewed.stdout.trim()).toMatch(/^eyJ[\w-]+\.[\w-]+\.[\w-]+$/)
+    expect(renewed.stdout.trim()).not.toBe(first.stdout.trim())
+    const grants = (await emulator.requests({ endpoint: "token" })).map((entry) => entry.grantType)
+    expect(grants).toEqual(["refresh_token"])
+    // The renewed token replaced the expired one in the file.
+    const after = JSON.parse(Fs.readFileSync(cacheFile, "utf8"))
+    const tokens = (Object.values(after.accessTokens) as Array<{ token: string; expiresOn: number }>)
+      .map((entry) => entry.token)
+    expect(tokens).toContain(renewed.stdout.trim())
+    expect(tokens).not.toContain(first.stdout.trim())
   })
 
   it("denied consent (error=access_denied with the right state): a clear message, exit 1, no stack trace", async () => {
@@ -257,6 +390,34 @@ describe.concurrent("effect-entra login against the emulator", () => {
     expect(result.stderr).not.toMatch(/\n\s+at /)
     const logout = await run(["logout", "--all", "--cache-dir", cacheDir], env)
     expect(logout.code).toBe(0)
+  })
+
+  it("a read-only (0555) cache folder: a clear error and exit 5, the folder is not made writable", async () => {
+    // Run without root's powers, as its owner: the owner could chmod it, so nothing but the cache's own rule stops it.
+    const root = tempDir()
+    Fs.chmodSync(root, 0o755)
+    const caFile = Path.join(root, "ca.pem")
+    Fs.writeFileSync(caFile, ca, { mode: 0o644 })
+    const cacheDir = Path.join(root, "cache")
+    Fs.mkdirSync(cacheDir)
+    const info = Path.join(cacheDir, "emulator.json")
+    Fs.writeFileSync(info, JSON.stringify({ ...EmulatorInfo.fromEmulator(emulator, process.pid), caFile }))
+    giveToUnprivileged(info)
+    giveToUnprivileged(cacheDir)
+    Fs.chmodSync(cacheDir, 0o555)
+    const result = await run(
+      ["login", "--emulator", "--no-browser", "--cache-dir", cacheDir],
+      cleanEnv(),
+      unprivileged()
+    )
+    expect(result.stderr).toBe(
+      `effect-entra: cannot write the token cache at ${Path.join(cacheDir, "token-cache.json")}: its folder is ` +
+        "read-only (mode 0555); choose another folder with --cache-dir or EFFECT_ENTRA_CACHE_DIR\n"
+    )
+    expect(result.code).toBe(5)
+    expect(result.stdout).toBe("")
+    expect(Fs.statSync(cacheDir).mode & 0o777).toBe(0o555)
+    expect(Fs.readdirSync(cacheDir)).toEqual(["emulator.json"])
   })
 
   it("an unusable browser command falls back to printing the URL", async () => {

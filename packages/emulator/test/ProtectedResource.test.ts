@@ -115,6 +115,55 @@ describe("protected resource /_resource/me", () => {
     expect((await me("")).status).toBe(401)
   })
 
+  it("rejects a token for the right audience without the required scope with 403 insufficient_scope", async () => {
+    // The default app also exposes Files.Read: a token for it has the resource's audience but not access_as_user.
+    await using other = await startEmulator({
+      config: {
+        apps: [{
+          clientId: emu.defaults.clientId,
+          type: "web",
+          secrets: [emu.defaults.clientSecret],
+          redirectUris: [emu.defaults.redirectUri],
+          apiScopes: ["access_as_user", "Files.Read"]
+        }]
+      }
+    })
+    const audience = `api://${other.defaults.clientId}`
+    const signIn = await other.signIn({ scopes: ["openid", "offline_access", `${audience}/Files.Read`] })
+    const answer = await request(`${other.authority}/${other.defaults.tenantId}/oauth2/v2.0/token`, other.caPem, {
+      form: {
+        grant_type: "authorization_code",
+        client_id: other.defaults.clientId,
+        client_secret: other.defaults.clientSecret,
+        code: signIn.code,
+        redirect_uri: other.defaults.redirectUri
+      }
+    })
+    expect(answer.status).toBe(200)
+    const token = answer.json.access_token as string
+    expect(decodeJwt(token).payload).toMatchObject({ aud: audience, scp: "Files.Read" })
+    const call = (bearer: string) =>
+      request(`${other.authority}/_resource/me`, other.caPem, { headers: { authorization: `Bearer ${bearer}` } })
+    const refused = await call(token)
+    expect(refused.status).toBe(403)
+    expect(refused.json).toEqual({ error: "insufficient_scope" })
+    expect(refused.headers["www-authenticate"]).toBe(`Bearer error="insufficient_scope", scope="access_as_user"`)
+    expect(await other.requests({ endpoint: "resource" })).toMatchObject([{ status: 403, error: "insufficient_scope" }])
+
+    // The same user and audience with the required scope passes.
+    const allowed = await other.signIn({ scopes: ["openid", `${audience}/access_as_user`] })
+    const good = await request(`${other.authority}/${other.defaults.tenantId}/oauth2/v2.0/token`, other.caPem, {
+      form: {
+        grant_type: "authorization_code",
+        client_id: other.defaults.clientId,
+        client_secret: other.defaults.clientSecret,
+        code: allowed.code,
+        redirect_uri: other.defaults.redirectUri
+      }
+    })
+    expect((await call(good.json.access_token)).status).toBe(200)
+  })
+
   it("CAE: a challenge rejects earlier tokens with insufficient_claims; a token issued with claims passes", async () => {
     const before = await tokens()
     const claims = { access_token: { nbf: { essential: true, value: "1604106651" } } }

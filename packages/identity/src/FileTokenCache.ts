@@ -2,8 +2,9 @@
  * A {@link TokenCache.Service} persisted in one JSON file, so a signed-in account survives the process and several
  * processes (a CLI and the programs it starts) share it.
  *
- * - The folder is created with mode `0700` (and fixed if it has other bits); the file has mode `0600` and is
- *   replaced atomically (a temporary file in the same folder, then `rename`).
+ * - The folder is created with mode `0700`; an existing one loses its group and other bits, but a folder its owner
+ *   cannot write (e.g. `0555`) is never made writable: writing fails with a {@link FileTokenCacheError}. The file
+ *   has mode `0600` and is replaced atomically (a temporary file in the same folder, then `rename`).
  * - Writers serialise on an exclusive lock file (`open(..., "wx")`, holding pid and time) and re-read, merge and
  *   write under it, so an account's `version` never goes backwards and no process loses another's update. A lock
  *   older than `staleLockAfter` (10 s) or held by a dead process on this host is taken over.
@@ -326,7 +327,17 @@ export const make = (
       yield* fs.makeDirectory(directory, { recursive: true, mode: 0o700 })
       const info = yield* fs.stat(directory)
       if (info.type !== "Directory") return yield* writeFailed("it is not a directory")
-      if ((info.mode & 0o077) !== 0) yield* fs.chmod(directory, 0o700)
+      const mode = info.mode & 0o777
+      // A folder its owner made read-only is a choice to respect: never add permissions, only take them away.
+      if ((mode & 0o300) !== 0o300) {
+        const octal = mode.toString(8).padStart(4, "0")
+        return yield* writeFailed(
+          (mode & 0o200) === 0
+            ? `its folder is read-only (mode ${octal})`
+            : `its folder cannot be entered by its owner (mode ${octal})`
+        )
+      }
+      if ((mode & 0o077) !== 0) yield* fs.chmod(directory, mode & 0o700)
       directoryReady = true
     }).pipe(
       Effect.mapError((error) => error instanceof FileTokenCacheError ? error : writeFailed(reasonOf(error), error))

@@ -186,6 +186,37 @@ describe("FileTokenCache", () => {
       assert.isTrue(Option.isSome(yield* cache.lastWriteError))
     }))
 
+  it.effect("a read-only (0555) folder is never made writable: ensureWritable fails and the mode is unchanged", () =>
+    Effect.gen(function*() {
+      const directory = path.join(tempDir(), "cache")
+      fs.mkdirSync(directory)
+      fs.chmodSync(directory, 0o555)
+      const cache = yield* make({ directory })
+      const error = yield* Effect.flip(cache.ensureWritable)
+      assert.strictEqual(error.reason, "WriteFailed")
+      assert.strictEqual(
+        error.message,
+        `cannot write the token cache at ${
+          path.join(directory, "token-cache.json")
+        }: its folder is read-only (mode 0555)`
+      )
+      const [, logs] = yield* withLogs(cache.setAccount(accountKey, account(1)))
+      assert.match(logs.join("\n"), /its folder is read-only/)
+      assert.isTrue(Option.isSome(yield* cache.getAccount(accountKey)), "kept in memory")
+      assert.strictEqual(fs.statSync(directory).mode & 0o777, 0o555)
+      assert.deepStrictEqual(fs.readdirSync(directory), [])
+    }))
+
+  it.effect("tightening a folder's mode only removes group and other bits", () =>
+    Effect.gen(function*() {
+      const directory = path.join(tempDir(), "cache")
+      fs.mkdirSync(directory)
+      fs.chmodSync(directory, 0o775)
+      const cache = yield* make({ directory })
+      yield* cache.ensureWritable
+      assert.strictEqual(fs.statSync(directory).mode & 0o777, 0o700)
+    }))
+
   it.effect("takes over a stale lock left by a dead process", () =>
     Effect.gen(function*() {
       const directory = tempDir()
@@ -221,6 +252,19 @@ describe("FileTokenCache", () => {
     }), { timeout: 10_000 })
 })
 
+/**
+ * Spawn options that run a child without root's powers (root writes through any mode): as `nobody` when the tests
+ * run as root, else as the current user, who is already bound by the mode bits.
+ */
+const unprivileged = (): { readonly uid?: number; readonly gid?: number } =>
+  process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {}
+
+/** Hands `target` to the user `unprivileged()` runs as. */
+const giveToUnprivileged = (target: string) => {
+  const { gid, uid } = unprivileged()
+  if (uid !== undefined && gid !== undefined) fs.chownSync(target, uid, gid)
+}
+
 describe("FileTokenCache across processes", () => {
   const worker = fileURLToPath(new URL("./fixtures/file-cache-worker.mjs", import.meta.url))
   const dist = fileURLToPath(new URL("../dist/FileTokenCache.js", import.meta.url))
@@ -231,6 +275,38 @@ describe("FileTokenCache across processes", () => {
         else resolve()
       })
     })
+
+  it(
+    "a process that owns a read-only (0555) folder gets a clear error, never a writable folder or a crash",
+    async () => {
+      assert.isTrue(fs.existsSync(dist), "build first: npx tsc -b packages/identity")
+      const root = tempDir()
+      fs.chmodSync(root, 0o755)
+      const directory = path.join(root, "cache")
+      fs.mkdirSync(directory)
+      giveToUnprivileged(directory)
+      fs.chmodSync(directory, 0o555)
+      const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        execFile(
+          process.execPath,
+          [worker, directory, "ro", "1", ""],
+          { ...unprivileged() },
+          (error, _out, stderr) =>
+            resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : null, stderr })
+        )
+      })
+      assert.strictEqual(result.code, 1, result.stderr)
+      assert.include(
+        result.stderr,
+        `write error: cannot write the token cache at ${path.join(directory, "token-cache.json")}: ` +
+          "its folder is read-only (mode 0555)"
+      )
+      assert.notMatch(result.stderr, /worker failed|\n\s+at /)
+      assert.strictEqual(fs.statSync(directory).mode & 0o777, 0o555, "the folder's mode is left alone")
+      assert.deepStrictEqual(fs.readdirSync(directory), [])
+    },
+    30_000
+  )
 
   for (const encrypted of [false, true]) {
     it(`two processes writing at once lose no update (${encrypted ? "encrypted" : "plaintext"})`, async () => {
