@@ -2,10 +2,11 @@
  * The service graph, wired the way an application would:
  *
  * ```
- * ProfileService ── AuthenticatedHttpClient ─┬─ HttpClient (NodeHttp.layer)
- *                                           └─ TokenCredential (AuthorizationCodeCredential.layer)
- *                                                 ├─ HttpClient (the same NodeHttp.layer)
- *                                                 └─ TokenCache (TokenCache.layerMemory)
+ * HttpServer (NodeHttpServer.layer) ── ProfileApi (routes) ── ProfileService
+ *   ProfileService ── AuthenticatedHttpClient ─┬─ HttpClient (NodeHttp.layer)
+ *                                             └─ TokenCredential (AuthorizationCodeCredential.layer)
+ *                                                   ├─ HttpClient (the same NodeHttp.layer)
+ *                                                   └─ TokenCache (TokenCache.layerMemory)
  * ```
  */
 import * as AuthenticatedHttpClient from "@effect-entra/identity/AuthenticatedHttpClient"
@@ -13,8 +14,13 @@ import type { InvalidOptionError } from "@effect-entra/identity/AuthenticationEr
 import * as AuthorizationCodeCredential from "@effect-entra/identity/AuthorizationCodeCredential"
 import * as NodeHttp from "@effect-entra/identity/NodeHttp"
 import * as TokenCache from "@effect-entra/identity/TokenCache"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import type * as HttpServer from "@effect/platform/HttpServer"
+import type * as HttpServerError from "@effect/platform/HttpServerError"
 import * as Layer from "effect/Layer"
 import type * as Redacted from "effect/Redacted"
+import * as Http from "node:http"
+import * as ProfileApi from "./ProfileApi.js"
 import * as ProfileService from "./ProfileService.js"
 
 export interface AppConfig {
@@ -56,3 +62,25 @@ export const AppLive = (config: AppConfig): Layer.Layer<ProfileService.ProfileSe
 
   return ProfileService.layer({ baseUrl: config.apiBaseUrl }).pipe(Layer.provide(SignedHttpLive))
 }
+
+export interface ListenOptions {
+  /** Default 0: any free port (read it back with `HttpServer.addressWith`). */
+  readonly port?: number | undefined
+  /** Default `127.0.0.1`: loopback only. */
+  readonly host?: string | undefined
+}
+
+/**
+ * The whole application as one layer: the routes over {@link AppLive}, served by a Node HTTP server. The
+ * `HttpServer` stays in the output so a caller can read the address it listens on; `Layer.launch` runs it forever.
+ */
+export const ServerLive = (
+  config: AppConfig,
+  listen: ListenOptions = {}
+): Layer.Layer<HttpServer.HttpServer, InvalidOptionError | HttpServerError.ServeError> =>
+  ProfileApi.layer.pipe(
+    Layer.provide(AppLive(config)),
+    Layer.provideMerge(
+      NodeHttpServer.layer(Http.createServer, { port: listen.port ?? 0, host: listen.host ?? "127.0.0.1" })
+    )
+  )

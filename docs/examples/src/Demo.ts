@@ -5,10 +5,13 @@
 import type { EmulatorError } from "@effect-entra/emulator"
 import { Emulator } from "@effect-entra/emulator"
 import type { InvalidOptionError } from "@effect-entra/identity/AuthenticationError"
+import type * as HttpServer from "@effect/platform/HttpServer"
+import type * as HttpServerError from "@effect/platform/HttpServerError"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
-import type { AppConfig } from "./AppLayer.js"
-import { AppLive } from "./AppLayer.js"
+import type { AppConfig, ListenOptions } from "./AppLayer.js"
+import { AppLive, ServerLive } from "./AppLayer.js"
 import type { Profile, ProfileError } from "./ProfileService.js"
 import { ProfileService } from "./ProfileService.js"
 
@@ -52,3 +55,12 @@ export const demo = (
       return { profile, afterChallenge }
     }).pipe(Effect.provide(AppLive(config)))
   })
+
+/** The application's HTTP server against the emulator: signs `username` in, then serves on loopback. */
+export const DemoServerLive = (
+  options: { readonly username?: string | undefined; readonly listen?: ListenOptions | undefined } = {}
+): Layer.Layer<
+  HttpServer.HttpServer,
+  InvalidOptionError | HttpServerError.ServeError | EmulatorError,
+  Emulator
+> => Layer.unwrapEffect(Effect.map(emulatorConfig(options.username), (config) => ServerLive(config, options.listen)))
