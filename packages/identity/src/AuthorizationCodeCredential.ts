@@ -29,6 +29,7 @@ import { toInfo } from "./AccessToken.js"
 import { AuthenticationError, InvalidOptionError } from "./AuthenticationError.js"
 import { defaultAuthority, normalizeAuthority, validateTenantId } from "./Authority.js"
 import * as CredentialMetrics from "./CredentialMetrics.js"
+import { makeRefreshGate } from "./internal/refreshGate.js"
 import { normalizeScopes } from "./internal/scopes.js"
 import * as SingleFlight from "./internal/singleFlight.js"
 import * as TokenCache from "./TokenCache.js"
@@ -237,6 +238,28 @@ interface Redemption {
   readonly issued?: { readonly key: string; readonly entry: TokenCache.AccessTokenEntry } | undefined
 }
 
+/**
+ * Reads a flag variable such as `AZURE_IDENTITY_DISABLE_MULTITENANTAUTH`: `1`, `true`, `yes` or `on`, in any
+ * case and ignoring surrounding spaces, is on; anything else (unset included) is off. The Effect API and the
+ * Promise facade both read the variable through this.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const parseFlag = (value: string | undefined): boolean =>
+  value !== undefined && /^(?:1|true|yes|on)$/i.test(value.trim())
+
+/**
+ * `AZURE_IDENTITY_DISABLE_MULTITENANTAUTH`, read with {@link parseFlag}.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const disableMultiTenantAuthConfig: Config.Config<boolean> = Config.map(
+  Config.string("AZURE_IDENTITY_DISABLE_MULTITENANTAUTH"),
+  parseFlag
+)
+
 const leaseTtl = Duration.seconds(30)
 const leaseRounds = 5
 const maxHotKeys = 10_000
@@ -274,7 +297,7 @@ export const make = (
     const envAuthority = yield* Config.option(Config.string("AZURE_AUTHORITY_HOST")).pipe(
       Effect.orElseSucceed(() => Option.none<string>())
     )
-    const envDisable = yield* Config.option(Config.boolean("AZURE_IDENTITY_DISABLE_MULTITENANTAUTH")).pipe(
+    const envDisable = yield* Config.option(disableMultiTenantAuthConfig).pipe(
       Effect.orElseSucceed(() => Option.none<boolean>())
     )
     const settings = yield* validateOptions(options, {
@@ -300,7 +323,7 @@ export const fromSettings = (
   Effect.gen(function*() {
     const clock = yield* Effect.clock
     const flights = SingleFlight.make(yield* Effect.scope)
-    const retryNotBefore = new Map<string, number>()
+    const retryGate = makeRefreshGate()
     const currentTime = Effect.sync(() => clock.unsafeCurrentTimeMillis())
     const accountKeyOf = (homeAccountId: string) =>
       TokenCache.accountKey({ authority: settings.authority, clientId: settings.clientId, homeAccountId })
@@ -538,7 +561,7 @@ export const fromSettings = (
         }
         const entry = toEntry(response, prepared, homeAccountId)
         yield* cache.setAccessToken(key, entry)
-        retryNotBefore.delete(key)
+        retryGate.clear(key)
         return entry
       }).pipe(Effect.withSpan("RefreshToken", {
         attributes: {
@@ -593,14 +616,14 @@ export const fromSettings = (
           yield* Metric.increment(CredentialMetrics.cacheRenew)
           if (now < entry.expiresOn) {
             // Due, but still valid: renew proactively; on failure keep serving it and back off for this key.
-            const notBefore = retryNotBefore.get(key)
-            if (notBefore !== undefined && now < notBefore) return entry
+            if (retryGate.blocked(key, now)) return entry
             return yield* flights.run(
               key,
               refresh(prepared, account.homeAccountId, key).pipe(
                 Effect.catchAll((error) =>
                   Effect.gen(function*() {
-                    retryNotBefore.set(key, (yield* currentTime) + settings.refreshRetryDelayMs)
+                    const failedAt = yield* currentTime
+                    retryGate.block(key, failedAt + settings.refreshRetryDelayMs, failedAt)
                     yield* Metric.increment(CredentialMetrics.refreshFailures)
                     yield* Effect.logWarning(
                       "Proactive token refresh failed; serving the cached token until it expires"
@@ -810,7 +833,19 @@ const mergeClaims = (claims: string | undefined, cae: boolean): string | Invalid
   const accessToken = typeof request.access_token === "object" && request.access_token !== null
     ? request.access_token as Record<string, unknown>
     : {}
-  return JSON.stringify({ ...request, access_token: { ...accessToken, xms_cc: { values: ["cp1"] } } })
+  // A union: the caller's own capabilities stay, cp1 is added once.
+  const capabilities = typeof accessToken.xms_cc === "object" && accessToken.xms_cc !== null &&
+      !Array.isArray(accessToken.xms_cc)
+    ? accessToken.xms_cc as Record<string, unknown>
+    : {}
+  const values = Array.isArray(capabilities.values) ? capabilities.values as ReadonlyArray<unknown> : []
+  return JSON.stringify({
+    ...request,
+    access_token: {
+      ...accessToken,
+      xms_cc: { ...capabilities, values: values.includes("cp1") ? values : [...values, "cp1"] }
+    }
+  })
 }
 
 const toAccessToken = (entry: TokenCache.AccessTokenEntry): AccessToken =>

@@ -59,6 +59,11 @@ export interface AuthorizationCodeCredentialOptions {
   readonly additionallyAllowedTenants?: ReadonlyArray<string> | undefined
   /** The PKCE verifier of the authorize request. */
   readonly codeVerifier?: string | undefined
+  /**
+   * Ignore the `tenantId` of `getToken` calls (always use the credential's tenant). Default:
+   * `AZURE_IDENTITY_DISABLE_MULTITENANTAUTH` (`1`, `true`, `yes` or `on`, any case).
+   */
+  readonly disableMultiTenantAuth?: boolean | undefined
   /** Accepted for drop-in compatibility; this credential never calls instance discovery. */
   readonly disableInstanceDiscovery?: boolean | undefined
   readonly retryOptions?: {
@@ -188,6 +193,7 @@ export class AuthorizationCodeCredential {
       codeVerifier: options.codeVerifier === undefined ? undefined : Redacted.make(options.codeVerifier),
       authority: options.authority ?? options.authorityHost,
       additionallyAllowedTenants: options.additionallyAllowedTenants,
+      disableMultiTenantAuth: options.disableMultiTenantAuth,
       http: {
         maxAttempts: retry?.maxRetries === undefined ? undefined : retry.maxRetries + 1,
         baseDelay: retry?.retryDelayInMs,
@@ -196,7 +202,7 @@ export class AuthorizationCodeCredential {
       }
     }, {
       authority: process.env.AZURE_AUTHORITY_HOST,
-      disableMultiTenantAuth: /^(1|true|yes|on)$/i.test(process.env.AZURE_IDENTITY_DISABLE_MULTITENANTAUTH ?? "")
+      disableMultiTenantAuth: Credential.parseFlag(process.env.AZURE_IDENTITY_DISABLE_MULTITENANTAUTH)
     })
     if (Either.isLeft(settings)) throw settings.left
     this.#describe = {

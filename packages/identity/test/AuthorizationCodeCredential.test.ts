@@ -3,6 +3,7 @@ import { ConfigProvider, Effect, Fiber, Layer, Logger, Option, Redacted, TestClo
 import type { Scope } from "effect"
 import * as AuthenticationError from "../src/AuthenticationError.js"
 import * as AuthorizationCodeCredential from "../src/AuthorizationCodeCredential.js"
+import { makeRefreshGate } from "../src/internal/refreshGate.js"
 import * as TokenCache from "../src/TokenCache.js"
 import * as ScriptedEntra from "./fixtures/ScriptedEntra.js"
 import * as Time from "./fixtures/Time.js"
@@ -583,4 +584,196 @@ describe("errors are typed", () => {
     assert.strictEqual(error.message, "Invalid scopes: at least one scope")
     assert.strictEqual(error.name, "InvalidOptionError")
   })
+})
+
+describe("AZURE_IDENTITY_DISABLE_MULTITENANTAUTH", () => {
+  const withEnv = (value: string) =>
+    Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["AZURE_IDENTITY_DISABLE_MULTITENANTAUTH", value]])))
+
+  for (const value of ["TRUE", "1", "True", " yes ", "ON"]) {
+    it.effect(`"${value}" turns per-request tenants off`, () =>
+      withMemoryCache(Effect.gen(function*() {
+        const { credential, entra } = yield* setup()
+        yield* credential.getToken(scope, { tenantId: "someone-else" })
+        assert.strictEqual(entra.requests[0].url, "https://login.example/home-tenant/oauth2/v2.0/token")
+      })).pipe(withEnv(value)))
+  }
+
+  for (const value of ["0", "false", "no", "", "maybe"]) {
+    it.effect(`"${value}" leaves per-request tenants on`, () =>
+      withMemoryCache(Effect.gen(function*() {
+        const { credential, entra } = yield* setup()
+        const error = yield* Effect.flip(credential.getToken(scope, { tenantId: "someone-else" }))
+        assert(error._tag === "InvalidOptionError")
+        assert.strictEqual(error.field, "tenantId")
+        assert.strictEqual(entra.requests.length, 0)
+      })).pipe(withEnv(value)))
+  }
+
+  it.effect("the option wins over the variable", () =>
+    withMemoryCache(Effect.gen(function*() {
+      const { credential, entra } = yield* setup({ disableMultiTenantAuth: false, additionallyAllowedTenants: ["*"] })
+      yield* credential.getToken(scope, { tenantId: "someone-else" })
+      assert.strictEqual(entra.requests[0].url, "https://login.example/someone-else/oauth2/v2.0/token")
+    })).pipe(withEnv("true")))
+
+  it("parseFlag: 1/true/yes/on in any case; anything else is off", () => {
+    for (const on of ["1", "true", "TRUE", "Yes", "on", " On\n"]) {
+      assert.isTrue(AuthorizationCodeCredential.parseFlag(on))
+    }
+    for (const off of [undefined, "", "0", "false", "FALSE", "no", "off", "2", "truee", "y"]) {
+      assert.isFalse(AuthorizationCodeCredential.parseFlag(off))
+    }
+  })
+})
+
+describe("expiry from the token response", () => {
+  const scriptedToken = (fields: Record<string, unknown>): ScriptedEntra.Scripted => ({
+    _tag: "Respond",
+    status: 200,
+    body: JSON.stringify({ token_type: "Bearer", access_token: "at-scripted", refresh_token: "rt-scripted", ...fields })
+  })
+
+  it.effect("expires_on sets expiresOnTimestamp (and wins over expires_in)", () =>
+    withMemoryCache(Effect.gen(function*() {
+      const { credential, entra } = yield* setup()
+      yield* TestClock.setTime(1_000_000)
+      entra.script.push(scriptedToken({ expires_on: 1_007_200, expires_in: 60 }))
+      const first = yield* credential.getToken(scope)
+      assert.strictEqual(first.expiresOnTimestamp, 1_007_200_000)
+      assert.isUndefined(first.refreshAfterTimestamp)
+      // Cached on that expiry: 59 minutes on (long past expires_in's 60 s) it is still served without a request.
+      yield* TestClock.adjust("59 minutes")
+      assert.strictEqual((yield* credential.getToken(scope)).expiresOnTimestamp, 1_007_200_000)
+      assert.strictEqual(entra.requests.length, 1)
+    })))
+
+  it.effect("expires_on as a string is read the same way", () =>
+    withMemoryCache(Effect.gen(function*() {
+      const { credential, entra } = yield* setup()
+      entra.script.push(scriptedToken({ expires_on: "7200" }))
+      assert.strictEqual((yield* credential.getToken(scope)).expiresOnTimestamp, 7_200_000)
+    })))
+
+  it.effect("expires_in counts from when the request was sent", () =>
+    withMemoryCache(Effect.gen(function*() {
+      const { credential, entra } = yield* setup()
+      yield* TestClock.setTime(5_000)
+      entra.script.push(scriptedToken({ expires_in: 3600, refresh_in: 1800 }))
+      const token = yield* credential.getToken(scope)
+      assert.strictEqual(token.expiresOnTimestamp, 5_000 + 3_600_000)
+      assert.strictEqual(token.refreshAfterTimestamp, 5_000 + 1_800_000)
+    })))
+
+  it.effect("a response with no expiry fails with InvalidResponse and caches nothing", () =>
+    withMemoryCache(Effect.gen(function*() {
+      const { credential, entra } = yield* setup()
+      entra.script.push(scriptedToken({}))
+      const error = yield* Effect.flip(credential.getToken(scope))
+      assert(error._tag === "AuthenticationError")
+      assert.strictEqual(error.reason, "InvalidResponse")
+      assert.include(error.message, "neither expires_in nor expires_on")
+      assert.isUndefined(credential.unsafeCachedToken(scope))
+      assert.notInclude(JSON.stringify(error) + (error.body ?? ""), "at-scripted")
+    })))
+})
+
+describe("many first callers", () => {
+  it.effect("10,000 concurrent first calls for one scope send exactly one request and share its token", () =>
+    withMemoryCache(Effect.gen(function*() {
+      // About 1–1.5 s, mostly the garbage collector reclaiming 10,000 fibers (CPU profile); linear in the count.
+      const { credential, entra } = yield* setup()
+      const results = yield* Effect.all(
+        Array.from({ length: 10_000 }, () => token(credential.getToken(scope))),
+        { concurrency: "unbounded" }
+      )
+      assert.strictEqual(results.length, 10_000)
+      assert.strictEqual(new Set(results).size, 1)
+      assert.match(results[0], /^at-/)
+      assert.strictEqual(entra.grants("authorization_code").length, 1)
+      assert.strictEqual(entra.requests.length, 1)
+    })))
+})
+
+describe("CAE claims merge", () => {
+  const caeClaims = (claims: string | undefined) =>
+    withMemoryCache(Effect.gen(function*() {
+      const { credential, entra } = yield* setup()
+      yield* credential.getToken(scope, { enableCae: true, ...(claims === undefined ? {} : { claims }) })
+      return JSON.parse(entra.requests[0].form.claims) as unknown
+    }))
+
+  it.effect("keeps the caller's client capabilities and adds cp1", () =>
+    Effect.gen(function*() {
+      const merged = yield* caeClaims(
+        "{\"access_token\":{\"xms_cc\":{\"values\":[\"cp2\",\"custom\"]},\"acrs\":{\"value\":\"c1\"}}}"
+      )
+      assert.deepStrictEqual(merged, {
+        access_token: { xms_cc: { values: ["cp2", "custom", "cp1"] }, acrs: { value: "c1" } }
+      })
+    }))
+
+  it.effect("adds cp1 only once when the caller already asked for it", () =>
+    Effect.gen(function*() {
+      const merged = yield* caeClaims("{\"access_token\":{\"xms_cc\":{\"values\":[\"cp1\",\"cp2\"]}}}")
+      assert.deepStrictEqual(merged, { access_token: { xms_cc: { values: ["cp1", "cp2"] } } })
+    }))
+
+  it.effect("keeps other top-level sections (id_token) untouched", () =>
+    Effect.gen(function*() {
+      const merged = yield* caeClaims("{\"id_token\":{\"auth_time\":{\"essential\":true}}}")
+      assert.deepStrictEqual(merged, {
+        id_token: { auth_time: { essential: true } },
+        access_token: { xms_cc: { values: ["cp1"] } }
+      })
+    }))
+})
+
+describe("refresh back-off gate", () => {
+  it("an expired entry is dropped when read; a live one blocks", () => {
+    const gate = makeRefreshGate()
+    gate.block("a", 1_000, 0)
+    assert.isTrue(gate.blocked("a", 999))
+    assert.strictEqual(gate.size(), 1)
+    assert.isFalse(gate.blocked("a", 1_000))
+    assert.strictEqual(gate.size(), 0)
+    assert.isFalse(gate.blocked("never-set", 0))
+  })
+
+  it("clear removes an entry (a successful refresh)", () => {
+    const gate = makeRefreshGate()
+    gate.block("a", 1_000, 0)
+    gate.clear("a")
+    assert.isFalse(gate.blocked("a", 0))
+    assert.strictEqual(gate.size(), 0)
+  })
+
+  it("never holds more than its bound: expired entries are swept first, then the oldest live ones", () => {
+    const gate = makeRefreshGate(100)
+    // 1,000 keys that failed once and are never asked for again.
+    for (let i = 0; i < 1_000; i++) gate.block(`key-${i}`, i + 30_000, i)
+    assert.isAtMost(gate.size(), 100)
+    // Later, all expired: one new failure sweeps them.
+    for (let i = 0; i < 100; i++) gate.block(`late-${i}`, 200_000, 100_000)
+    assert.strictEqual(gate.size(), 100)
+    gate.block("newest", 300_000, 250_000)
+    assert.strictEqual(gate.size(), 1)
+    assert.isTrue(gate.blocked("newest", 250_000))
+  })
+
+  it.effect("the gate expires: after refreshRetryDelay the key is tried again, and a success clears it", () =>
+    withMemoryCache(Effect.gen(function*() {
+      const { credential, entra } = yield* setup({ refreshRetryDelay: "10 seconds" })
+      const original = yield* token(credential.getToken(scope))
+      yield* TestClock.adjust("56 minutes")
+      entra.script.push({ _tag: "Respond", status: 400, body: ScriptedEntra.errorBody("invalid_grant", 50076, "MFA") })
+      assert.strictEqual(yield* token(credential.getToken(scope)), original)
+      yield* TestClock.adjust("9 seconds")
+      assert.strictEqual(yield* token(credential.getToken(scope)), original)
+      assert.strictEqual(entra.grants("refresh_token").length, 1)
+      yield* TestClock.adjust("1 second")
+      const renewed = yield* token(credential.getToken(scope))
+      assert.notStrictEqual(renewed, original)
+      assert.strictEqual(entra.grants("refresh_token").length, 2)
+    })))
 })

@@ -179,4 +179,105 @@ describe("Promise facade", () => {
     }
     await credential.close()
   })
+
+  it("getTokenInfo with refresh_in: integer epoch seconds for expiresOn and refreshOn, and the token type", async () => {
+    const { credential, entra } = make()
+    entra.settings.refreshIn = 1800
+    const before = Date.now()
+    const info = await credential.getTokenInfo(scope)
+    assert.deepStrictEqual(Object.keys(info).sort(), ["expiresOn", "refreshOn", "token", "tokenType"])
+    assert.match(info.token, /^at-/)
+    assert.strictEqual(info.tokenType, "Bearer")
+    assert.isTrue(Number.isInteger(info.expiresOn))
+    assert.isTrue(Number.isInteger(info.refreshOn))
+    assert.approximately(info.expiresOn, before / 1000 + 3600, 5)
+    assert.approximately(info.refreshOn!, before / 1000 + 1800, 5)
+    // The same token as getToken, with its millisecond timestamps floored to seconds.
+    const token = await credential.getToken(scope)
+    assert.strictEqual(info.token, token.token)
+    assert.strictEqual(info.expiresOn, Math.floor(token.expiresOnTimestamp / 1000))
+    assert.strictEqual(info.refreshOn, Math.floor(token.refreshAfterTimestamp! / 1000))
+    assert.strictEqual(entra.requests.length, 1)
+    await credential.close()
+  })
+
+  it("a rejection carries Entra's claims challenge, suberror and error URI", async () => {
+    const { credential, entra } = make()
+    const claims = "{\"access_token\":{\"capolids\":{\"essential\":true,\"values\":[\"c1\"]}}}"
+    entra.script.push({
+      _tag: "Respond",
+      status: 400,
+      body: ScriptedEntra.errorBody("interaction_required", 50076, "Due to a configuration change made by your admin", {
+        claims,
+        suberror: "basic_action"
+      })
+    })
+    const error = await credential.getToken(scope).then(() => undefined, (e: unknown) => e)
+    assert.instanceOf(error, AuthenticationError)
+    const e = error as AuthenticationError
+    assert.strictEqual(e.errorResponse.claims, claims)
+    assert.strictEqual(e.errorResponse.errorUri, "https://login.microsoftonline.com/error?code=50076")
+    assert.strictEqual(e.errorResponse.suberror, "basic_action")
+    assert.strictEqual(e.aadstsCode, 50076)
+    assert.isTrue(e.isInteractionRequired)
+    // Serialised too: a caller that logs the error as JSON keeps the challenge.
+    const json = JSON.parse(JSON.stringify(e)) as { errorResponse: Record<string, unknown> }
+    assert.strictEqual(json.errorResponse.claims, claims)
+    assert.strictEqual(json.errorResponse.errorUri, "https://login.microsoftonline.com/error?code=50076")
+    await credential.close()
+  })
+
+  describe("multi-tenant switch", () => {
+    const variable = "AZURE_IDENTITY_DISABLE_MULTITENANTAUTH"
+    // The facade reads the variable in its constructor (synchronously), so it is set only around that call.
+    const makeWithEnv = (value: string | undefined, options: Record<string, unknown> = {}) => {
+      const saved = process.env[variable]
+      try {
+        if (value === undefined) delete process.env[variable]
+        else process.env[variable] = value
+        return make(ScriptedEntra.make(), options)
+      } finally {
+        if (saved === undefined) delete process.env[variable]
+        else process.env[variable] = saved
+      }
+    }
+    const tenantOfFirstRequest = async (
+      credential: AuthorizationCodeCredential,
+      entra: ScriptedEntra.ScriptedEntra
+    ) => {
+      await credential.getToken(scope, { tenantId: "someone-else" })
+      return new URL(entra.requests[0].url).pathname.split("/")[1]
+    }
+
+    for (const value of ["TRUE", "1", "true", "Yes"]) {
+      it(`${variable}="${value}" ignores per-request tenants`, async () => {
+        const { credential, entra } = makeWithEnv(value)
+        assert.strictEqual(await tenantOfFirstRequest(credential, entra), "home-tenant")
+        await credential.close()
+      })
+    }
+
+    it(`${variable}="false" leaves per-request tenants on`, async () => {
+      const { credential, entra } = makeWithEnv("false")
+      const error = await credential.getToken(scope, { tenantId: "someone-else" }).then(() => undefined, (e) => e)
+      assert.instanceOf(error, InvalidOptionError)
+      assert.strictEqual(entra.requests.length, 0)
+      await credential.close()
+    })
+
+    it("the disableMultiTenantAuth option turns them off without the variable", async () => {
+      const { credential, entra } = makeWithEnv(undefined, { disableMultiTenantAuth: true })
+      assert.strictEqual(await tenantOfFirstRequest(credential, entra), "home-tenant")
+      await credential.close()
+    })
+
+    it("disableMultiTenantAuth: false wins over the variable", async () => {
+      const { credential, entra } = makeWithEnv("TRUE", {
+        disableMultiTenantAuth: false,
+        additionallyAllowedTenants: ["*"]
+      })
+      assert.strictEqual(await tenantOfFirstRequest(credential, entra), "someone-else")
+      await credential.close()
+    })
+  })
 })
