@@ -11,7 +11,8 @@
  * ```
  *
  * A cached token is answered synchronously from the cache (no fiber is started); everything else runs the
- * Effect credential on a `ManagedRuntime` that owns the HTTP connection pool until `close()`.
+ * Effect credential on a `ManagedRuntime` that holds the HTTP connection pool (shared by the open credentials
+ * that trust the same CAs) until `close()`.
  *
  * @since 0.1.0
  */
@@ -273,7 +274,10 @@ export class AuthorizationCodeCredential {
     return Option.getOrUndefined(await this.#run((credential) => credential.account, undefined))
   }
 
-  /** Releases the HTTP connection pool. Later calls reject. */
+  /**
+   * Releases the HTTP connection pool: its connections close once no other open credential trusting the same CAs
+   * shares them (credentials share one pool, so a new sign-in needs no new TLS handshake). Later calls reject.
+   */
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
@@ -319,7 +323,7 @@ export class AuthorizationCodeCredential {
 const httpLayer = (options: AuthorizationCodeCredentialOptions): Layer.Layer<HttpClient.HttpClient> =>
   options.httpClient !== undefined
     ? Layer.succeed(HttpClientTag.HttpClient, options.httpClient)
-    : NodeHttp.layer({ ca: options.ca })
+    : NodeHttp.layerShared({ ca: options.ca })
 
 const toAzureAccessToken = (token: AccessTokenModule.AccessToken): AccessToken =>
   token.refreshAfterTimestamp === undefined

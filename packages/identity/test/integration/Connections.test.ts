@@ -1,6 +1,8 @@
+import { Emulator } from "@effect-entra/emulator"
 import { assert, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import * as DiagnosticsChannel from "node:diagnostics_channel"
+import { AuthorizationCodeCredential } from "../../src/promise.js"
 import * as E from "./fixtures/Emulated.js"
 
 // Every new TLS connection costs a handshake (milliseconds, more than the rest of a token request on loopback), so
@@ -28,4 +30,53 @@ layer(E.EmulatorLive)("connections to the token endpoint", (it) => {
       assert.isAtLeast(connections.length, 1)
       assert.isAtMost(connections.length, 2)
     })))
+})
+
+layer(E.EmulatorLive)("the Promise facade's shared connection pool", (it) => {
+  it.effect("credentials open at the same time share kept-alive connections; the last close releases them", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator
+      yield* emulator.reset()
+      const port = new URL(emulator.authority).port
+      const connections: Array<string> = []
+      const onConnect = (message: unknown) => {
+        const address = (message as { connectParams?: { port?: string | number } }).connectParams
+        if (String(address?.port) === port) connections.push(String(address?.port))
+      }
+      DiagnosticsChannel.subscribe("undici:client:connected", onConnect)
+      yield* Effect.addFinalizer(() =>
+        Effect.sync(() => DiagnosticsChannel.unsubscribe("undici:client:connected", onConnect))
+      )
+      const signIn = () =>
+        Effect.promise(async () => {
+          const { code } = await Effect.runPromise(Effect.orDie(emulator.signIn({})))
+          const d = emulator.defaults
+          return new AuthorizationCodeCredential(d.tenantId, d.clientId, code, d.redirectUri, {
+            clientSecret: d.clientSecret,
+            authority: emulator.authority,
+            ca: emulator.caPem
+          })
+        })
+      const first = yield* signIn()
+      yield* Effect.promise(() => first.getToken(emulator.defaults.scope))
+      const afterFirst = connections.length
+      // Four more users sign in, one after another, while the first credential is open: no new handshake each.
+      const others: Array<AuthorizationCodeCredential> = []
+      for (let i = 0; i < 4; i++) {
+        const other = yield* signIn()
+        yield* Effect.promise(() => other.getToken(emulator.defaults.scope))
+        others.push(other)
+      }
+      assert.isAtMost(connections.length - afterFirst, 1)
+      // Closing one leaves the pool to the others.
+      yield* Effect.promise(() => first.close())
+      yield* Effect.promise(() => others[0]!.getToken("https://graph.microsoft.com/Mail.Read"))
+      for (const other of others) yield* Effect.promise(() => other.close())
+      // All closed: the pool is gone, so the next credential connects afresh.
+      const before = connections.length
+      const last = yield* signIn()
+      yield* Effect.promise(() => last.getToken(emulator.defaults.scope))
+      yield* Effect.promise(() => last.close())
+      assert.isAtLeast(connections.length - before, 1)
+    }).pipe(Effect.scoped))
 })
