@@ -120,6 +120,15 @@ async function parent(argv) {
       versions = { ...versions, ...cold.versions }
       results[key(lib)].cold = cold
     }
+    for (const lib of options.libs) {
+      log(`${LABELS[lib]}: cold redeem with another credential open × ${options.cold} (+3 warm-up)`)
+      results[key(lib)].coldBesideOpen = await run(
+        lib,
+        "cold",
+        { codes: options.cold + 4, warmup: 3, keepOneOpen: true },
+        120_000
+      )
+    }
     if (options.libs.includes("effect-entra")) {
       log(`${LABELS["effect-entra"]} with the \`ca\` option: cold redeem × ${options.cold} (+3 warm-up)`)
       results.effectEntra.coldWithCa = await run(
@@ -171,6 +180,7 @@ async function parent(argv) {
     method: {
       transport: "HTTPS to the emulator on 127.0.0.1 (RS256 tokens), each library in its own child process",
       cold: `median of ${options.cold} fresh authorization codes: new credential + first getToken (after 3 warm-up)`,
+      coldBesideOpen: "the same while one other credential of the library stays open (connections may be shared)",
       cached: "ns per awaited getToken(hotScope) on one credential, median of timed batches after warm-up; the " +
         "cache is filled through the library's getToken with distinct single scopes (api://<resource>/s<n>): the " +
         `first ${options.emulatorFill >= 1e9 ? "all" : options.emulatorFill.toLocaleString("en")} tokens from the ` +
@@ -265,6 +275,14 @@ function markdownTable(report) {
     err(b.cold) ?? formatNs(b.cold?.ms?.median * 1e6),
     ratio(a.cold?.ms?.median, b.cold?.ms?.median)
   ])
+  if (a.coldBesideOpen !== undefined || b.coldBesideOpen !== undefined) {
+    rows.push([
+      "Cold redeem while another credential is open (a server with users signed in)",
+      err(a.coldBesideOpen) ?? formatNs(a.coldBesideOpen?.ms?.median * 1e6),
+      err(b.coldBesideOpen) ?? formatNs(b.coldBesideOpen?.ms?.median * 1e6),
+      ratio(a.coldBesideOpen?.ms?.median, b.coldBesideOpen?.ms?.median)
+    ])
+  }
   if (a.coldWithCa !== undefined) {
     rows.push([
       "Cold redeem, ours with the `ca` option (instead of NODE_EXTRA_CA_CERTS)",
@@ -530,7 +548,13 @@ function HOT(params) {
 
 async function cold(lib, params) {
   const samples = []
-  for (const [i, code] of params.codes.entries()) {
+  // A server with users already signed in: one credential stays open while the others come and go.
+  let open
+  if (params.keepOneOpen) {
+    open = lib.create(params.codes[0])
+    await open.getToken(HOT(params))
+  }
+  for (const [i, code] of params.codes.slice(open === undefined ? 0 : 1).entries()) {
     const start = performance.now()
     const credential = lib.create(code)
     await credential.getToken(HOT(params))
@@ -538,6 +562,7 @@ async function cold(lib, params) {
     await lib.close(credential)
     if (i >= params.warmup) samples.push(ms)
   }
+  if (open !== undefined) await lib.close(open)
   return { samples: samples.length, ms: stats(samples), msSamples: samples.map((x) => Number(x.toFixed(3))) }
 }
 
