@@ -10,20 +10,27 @@ import * as E from "./fixtures/Emulated.js"
 const graph = ["User.Read", "Mail.Read", "Files.Read", "Calendars.Read", "Mail.Send"]
   .map((scope) => `https://graph.microsoft.com/${scope}`)
 
+/** The connections undici opens to `port` from now until the scope closes. */
+const connectionsTo = (port: string) =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      const connections: Array<string> = []
+      const onConnect = (message: unknown) => {
+        const address = (message as { connectParams?: { port?: string | number } }).connectParams
+        if (String(address?.port) === port) connections.push(port)
+      }
+      DiagnosticsChannel.subscribe("undici:client:connected", onConnect)
+      return { connections, onConnect }
+    }),
+    ({ onConnect }) => Effect.sync(() => DiagnosticsChannel.unsubscribe("undici:client:connected", onConnect))
+  ).pipe(Effect.map(({ connections }) => connections))
+
 layer(E.EmulatorLive)("connections to the token endpoint", (it) => {
   it.effect("one kept-alive connection serves a redemption and a run of refreshes", () =>
     E.withCredentialDeps(Effect.gen(function*() {
       const { credential, emulator } = yield* E.setup()
       const port = new URL(emulator.authority).port
-      const connections: Array<string> = []
-      const onConnect = (message: unknown) => {
-        const address = (message as { connectParams?: { port?: string | number } }).connectParams
-        if (String(address?.port) === port) connections.push(String(address?.port))
-      }
-      DiagnosticsChannel.subscribe("undici:client:connected", onConnect)
-      yield* Effect.addFinalizer(() =>
-        Effect.sync(() => DiagnosticsChannel.unsubscribe("undici:client:connected", onConnect))
-      )
+      const connections = yield* connectionsTo(port)
       for (const scope of graph) yield* credential.getToken(scope)
       assert.deepStrictEqual(E.grantCounts(yield* E.tokenRequests), { authorization_code: 1, refresh_token: 4 })
       // undici may open a second socket once while the pool warms up; one per request would be 5.
@@ -38,15 +45,7 @@ layer(E.EmulatorLive)("the Promise facade's shared connection pool", (it) => {
       const emulator = yield* Emulator
       yield* emulator.reset()
       const port = new URL(emulator.authority).port
-      const connections: Array<string> = []
-      const onConnect = (message: unknown) => {
-        const address = (message as { connectParams?: { port?: string | number } }).connectParams
-        if (String(address?.port) === port) connections.push(String(address?.port))
-      }
-      DiagnosticsChannel.subscribe("undici:client:connected", onConnect)
-      yield* Effect.addFinalizer(() =>
-        Effect.sync(() => DiagnosticsChannel.unsubscribe("undici:client:connected", onConnect))
-      )
+      const connections = yield* connectionsTo(port)
       const signIn = () =>
         Effect.promise(async () => {
           const { code } = await Effect.runPromise(Effect.orDie(emulator.signIn({})))
