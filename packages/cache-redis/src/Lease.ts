@@ -8,6 +8,7 @@
  *
  * @since 0.1.0
  */
+import * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -88,9 +89,10 @@ export const make = (ops: Ops.Ops, options: Options): Lease => {
   /** Polls until the lease is gone (released or expired), Redis fails, or the lease's ttl has passed. */
   const awaitRelease = (leaseKey: string, ttlMs: number) =>
     Effect.gen(function*() {
-      const deadline = Date.now() + ttlMs + pollMaxMs
+      // On the Effect clock, like the sleeps between polls (so a TestClock drives both).
+      const deadline = (yield* Clock.currentTimeMillis) + ttlMs + pollMaxMs
       let delay = pollInitialMs
-      while (Date.now() < deadline) {
+      while ((yield* Clock.currentTimeMillis) < deadline) {
         yield* Effect.sleep(Duration.millis(delay))
         const exists = yield* ops.run("lease.poll", (client) => client.exists(leaseKey))
         if (Option.isNone(exists) || exists.value === 0) return

@@ -27,8 +27,8 @@ export const make = (intervalMs = 10_000): Warnings => {
   const last = new Map<string, { at: number; suppressed: number }>()
   return {
     warn: (kind, message, error) =>
-      Effect.suspend(() => {
-        const now = Date.now()
+      Effect.clockWith((clock) => {
+        const now = clock.unsafeCurrentTimeMillis()
         const state = last.get(kind)
         if (state !== undefined && now - state.at < intervalMs) {
           state.suppressed++
