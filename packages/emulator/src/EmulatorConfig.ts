@@ -75,7 +75,12 @@ export const User = Schema.Struct({
   name: Schema.String,
   oid: Guid,
   /** The user's home tenant; defaults to the first tenant. */
-  tenantId: Schema.optional(Guid)
+  tenantId: Schema.optional(Guid),
+  /**
+   * Tenants the user is a guest (B2B) in. Entra issues tokens for a tenant only to its members and guests: a
+   * refresh token sent to any other tenant is refused (AADSTS50020).
+   */
+  guestOf: Schema.optional(Schema.Array(Guid))
 })
 /**
  * @since 0.1.0
@@ -195,7 +200,8 @@ export const defaults: EmulatorConfig = {
       username: "alice@contoso.example",
       name: "Alice Example",
       oid: "e2a5f2b0-3c1d-4e6f-8a9b-0c1d2e3f4a5b",
-      tenantId: defaultIds.tenantId
+      tenantId: defaultIds.tenantId,
+      guestOf: [defaultIds.otherTenantId]
     },
     {
       username: "bob@contoso.example",
@@ -275,11 +281,16 @@ export const resolve = (
         ...u,
         tenantId: u.tenantId ?? firstTenant.id
       }))
-      for (const x of [...apps, ...users]) {
-        if (!known.has(x.tenantId.toLowerCase())) {
-          const who = "clientId" in x ? `app ${x.clientId}` : `user ${x.username}`
+      const named = [
+        ...apps.map((a) => ({ who: `app ${a.clientId}`, tenantId: a.tenantId })),
+        ...users.flatMap((u) =>
+          [u.tenantId, ...(u.guestOf ?? [])].map((tenantId) => ({ who: `user ${u.username}`, tenantId }))
+        )
+      ]
+      for (const { tenantId, who } of named) {
+        if (!known.has(tenantId.toLowerCase())) {
           return Either.left(
-            new ConfigError({ reason: `invalid emulator ${source}: ${who} names unknown tenant ${x.tenantId}` })
+            new ConfigError({ reason: `invalid emulator ${source}: ${who} names unknown tenant ${tenantId}` })
           )
         }
       }

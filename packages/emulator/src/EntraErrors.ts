@@ -95,6 +95,14 @@ export const Errors = {
   unsupportedGrantType: (grantType: string) =>
     make(70003, "unsupported_grant_type", `The app requested an unsupported grant type '${grantType}'.`),
   malformedGrant: () => make(9002313, "invalid_grant", "Invalid request. Request is malformed or invalid."),
+  userNotInTenant: (username: string, tenantId: string) =>
+    make(
+      50020,
+      "invalid_grant",
+      `User account '${username}' from identity provider 'https://sts.windows.net/' does not exist in tenant ` +
+        `'${tenantId}' and cannot access the application in that tenant. The account needs to be added as an ` +
+        "external user in the tenant first."
+    ),
   malformedClaims: () => make(90019, "invalid_request", "The 'claims' parameter is not a valid JSON claims request."),
   codeRedeemed: () =>
     make(

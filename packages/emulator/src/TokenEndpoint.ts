@@ -141,8 +141,11 @@ export const handle = (ctx: EmulatorContext, info: RequestInfo): Effect.Effect<O
         )
       }
       if (grant.used && config.refreshTokenRotation === "strict") return fail(Errors.expiredGrant())
-      grant.used = true
       const tid = tenant._tag === "Tenant" ? tenant.tenant.id : grant.tid
+      const member = [grant.user.tenantId, ...(grant.user.guestOf ?? [])]
+        .some((id) => id !== undefined && id.toLowerCase() === tid.toLowerCase())
+      if (!member) return fail(Errors.userNotInTenant(grant.user.username, tid))
+      grant.used = true
       return mint(grant.user, tid, grant.scopes, undefined, undefined)
     }
     return fail(Errors.unsupportedGrantType(grantType))

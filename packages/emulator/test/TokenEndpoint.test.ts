@@ -26,8 +26,8 @@ const redeem = (code: string, extra: Record<string, string | undefined> = {}, te
     }
   })
 
-const refresh = (refreshToken: string, extra: Record<string, string | undefined> = {}) =>
-  request(tokenUrl(), emu.caPem, {
+const refresh = (refreshToken: string, extra: Record<string, string | undefined> = {}, tenant?: string) =>
+  request(tokenUrl(tenant), emu.caPem, {
     form: {
       grant_type: "refresh_token",
       client_id: emu.defaults.clientId,
@@ -258,6 +258,20 @@ describe("token endpoint: refresh_token", () => {
     const pub = await emu.signIn({ clientId: emu.defaults.publicClientId })
     const tokens = (await redeem(pub.code, { client_id: emu.defaults.publicClientId, client_secret: undefined })).json
     expectEntraError(await refresh(tokens.refresh_token), 400, "invalid_grant", 70000)
+  })
+
+  it("issues for another tenant only to its members and guests (50020 otherwise, the refresh token still usable)", async () => {
+    const other = emu.defaults.otherTenantId
+    // Alice is a guest of the other tenant in the default directory; Bob is not.
+    const alice = (await redeem((await emu.signIn()).code)).json
+    const asGuest = await refresh(alice.refresh_token, {}, other)
+    expect(asGuest.status).toBe(200)
+    expect(decodeJwt(asGuest.json.access_token).payload.tid).toBe(other)
+    const bob = (await redeem((await emu.signIn({ username: "bob@contoso.example" })).code)).json
+    const refused = await refresh(bob.refresh_token, {}, other)
+    expectEntraError(refused, 400, "invalid_grant", 50020)
+    expect(refused.json.error_description).toContain(`does not exist in tenant '${other}'`)
+    expect((await refresh(bob.refresh_token)).status).toBe(200)
   })
 
   it("sends refresh_in for lifetimes of two hours or more", async () => {
