@@ -133,7 +133,7 @@ export const program: Effect.Effect<void, unknown, Emulator> = Effect.gen(functi
       4,
       "CacheLookup",
       `${same ? "the same token" : Report.yellow("a different token")} from the cache, 1,000 times: ` +
-        `median ${Report.elapsed(timings[500])} per call (spans and metrics included)`,
+        `median ${Report.elapsed(timings[500])} per call (through the Effect API: a span and the hit counter included)`,
       Report.dim(
         `token requests to Entra so far: ${(yield* grants("authorization_code")) + (yield* grants("refresh_token"))}`
       )
