@@ -125,6 +125,8 @@ export const make = (options: Options): Effect.Effect<Receiver, ReceiverError, S
     let pending: Http.ServerResponse | undefined
 
     const onRequest = (request: Http.IncomingMessage, response: Http.ServerResponse) => {
+      // Any local process can send anything here: a request line that is not a URL is refused, never thrown.
+      if (!URL.canParse(request.url ?? "/", "http://127.0.0.1")) return send(response, 400, pages.notFound)
       const url = new URL(request.url ?? "/", "http://127.0.0.1")
       if (url.pathname !== path) return send(response, 404, pages.notFound)
       if (request.method !== "GET") {

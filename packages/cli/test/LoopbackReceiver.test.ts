@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Either, Exit, Fiber, Option, Redacted } from "effect"
 import * as Http from "node:http"
+import * as Net from "node:net"
 import * as LoopbackReceiver from "../src/LoopbackReceiver.js"
 import * as Spinner from "../src/Spinner.js"
 import { httpGet } from "./fixtures/cli.js"
@@ -52,6 +53,31 @@ describe("LoopbackReceiver", () => {
       assert.deepStrictEqual(ignored, ["a request to the redirect address with another sign-in's state"])
       // After the sign-in, the address only says it is finished.
       assert.include((yield* get(redirect(receiver, { code: "x", state: "the-state" }))).body, "has finished")
+    }))
+
+  it.scoped("a request line that is not a URL gets a 400 and does not stop the sign-in", () =>
+    Effect.gen(function*() {
+      const receiver = yield* LoopbackReceiver.make({ redirectUri: "http://127.0.0.1/cb", expectedState: "s" })
+      const waiting = yield* Effect.fork(receiver.awaitRedirect)
+      const answer = yield* Effect.promise(() =>
+        new Promise<string>((resolve, reject) => {
+          const socket = Net.connect(
+            receiver.port,
+            "127.0.0.1",
+            () => socket.end("GET http://[/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+          )
+          let text = ""
+          socket.on("data", (chunk) => (text += chunk))
+          socket.on("end", () => resolve(text))
+          socket.on("error", reject)
+        })
+      )
+      assert.match(answer, /^HTTP\/1\.1 400 /)
+      assert.isTrue(Option.isNone(yield* Fiber.poll(waiting)))
+      const genuine = yield* Effect.fork(get(redirect(receiver, { code: "the-code", state: "s" })))
+      assert.strictEqual(Redacted.value((yield* Fiber.join(waiting)).code), "the-code")
+      yield* receiver.complete({ success: true })
+      assert.strictEqual((yield* Fiber.join(genuine)).status, 200)
     }))
 
   it.scoped("an error redirect with the right state fails the wait with the server's error", () =>

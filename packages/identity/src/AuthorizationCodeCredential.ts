@@ -623,6 +623,9 @@ export const fromSettings = (
                 Effect.catchAll((error) =>
                   Effect.gen(function*() {
                     const failedAt = yield* currentTime
+                    // Callers that joined this flight after expiry, or a renewal that outlived the token, must
+                    // not get an expired token as a success.
+                    if (failedAt >= entry.expiresOn) return yield* Effect.fail(error)
                     retryGate.block(key, failedAt + settings.refreshRetryDelayMs, failedAt)
                     yield* Metric.increment(CredentialMetrics.refreshFailures)
                     yield* Effect.logWarning(
@@ -708,7 +711,9 @@ export const fromSettings = (
       if (state._tag !== "Redeemed" || (options?.claims !== undefined && options.claims !== "")) return undefined
       const hot = hotRecord(state.account.homeAccountId, scopes, options)
       if (hot === undefined) return undefined
-      // The cache stays the source of truth: a renewed or removed entry is seen at once.
+      // The cache stays the source of truth: a renewed or removed entry is seen at once, as far as the cache's
+      // synchronous peek sees it (file and Redis caches peek their in-process copy: another process's sign-out is
+      // seen at the next renewal).
       const entry = cache.peekAccessToken(hot.key)
       if (entry === undefined || clock.unsafeCurrentTimeMillis() >= renewAt(entry)) return undefined
       CredentialMetrics.cacheHit.unsafeUpdate(1, noLabels)

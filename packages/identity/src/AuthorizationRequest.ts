@@ -163,6 +163,10 @@ export const parseRedirect = (
   url: URL | string,
   expectedState: string
 ): Either.Either<AuthorizationRedirect, AuthorizationRedirectError> => {
+  // An address that does not parse has no state to check: like a missing state, it is not this sign-in's.
+  if (typeof url === "string" && !URL.canParse(url, "http://127.0.0.1")) {
+    return Either.left(new AuthorizationRedirectError({ reason: "StateMismatch" }))
+  }
   const parsed = typeof url === "string" ? new URL(url, "http://127.0.0.1") : url
   const params = parsed.searchParams
   const state = params.get("state")

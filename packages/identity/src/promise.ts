@@ -227,7 +227,7 @@ export class AuthorizationCodeCredential {
    * {@link InvalidOptionError}, or an `AbortError` when `abortSignal` fires).
    */
   getToken(scopes: string | ReadonlyArray<string>, options?: GetTokenOptions): Promise<AccessToken> {
-    const service = this.#service
+    const service = this.#closed ? undefined : this.#service
     if (service !== undefined && options?.abortSignal?.aborted !== true) {
       const cached = service.unsafeCachedToken(scopes, options)
       if (cached !== undefined) return this.#resolved(scopes, cached)
@@ -308,7 +308,8 @@ export class AuthorizationCodeCredential {
     if (this.#closed) throw new Error("This AuthorizationCodeCredential has been closed")
     if (signal?.aborted === true) throw abortError()
     const program = Effect.flatMap(Credential.AuthorizationCodeCredential, (credential) => {
-      this.#service = credential
+      // Not after close(): a call in flight while closing must not re-open the synchronous path.
+      if (!this.#closed) this.#service = credential
       return f(credential)
     })
     const exit = await this.#runtime.runPromiseExit(program, signal === undefined ? undefined : { signal })

@@ -270,6 +270,31 @@ describe("RefreshToken", () => {
       }
     }))
 
+  it.effect("a proactive renewal that fails after the token expired is an error, also for callers that joined it", () =>
+    withMemoryCache(Effect.gen(function*() {
+      const { credential, entra } = yield* setup({ http: { maxAttempts: 1, requestTimeout: "10 minutes" } })
+      yield* credential.getToken(scope)
+      // Inside the renewal window; Entra takes 5 minutes to refuse, by which time the token has expired.
+      yield* TestClock.adjust("56 minutes")
+      entra.script.push({
+        _tag: "Respond",
+        status: 400,
+        delay: "5 minutes",
+        body: ScriptedEntra.errorBody("invalid_grant", 700082, "The refresh token has expired due to inactivity.")
+      })
+      const proactive = yield* Effect.fork(Effect.either(credential.getToken(scope)))
+      yield* TestClock.adjust("4 minutes") // now past expiry (56 + 4 = 60 min > 59:59)
+      const joined = yield* Effect.fork(Effect.either(credential.getToken(scope)))
+      yield* TestClock.adjust("2 minutes")
+      for (const fiber of [proactive, joined]) {
+        const result = yield* Fiber.join(fiber)
+        assert(result._tag === "Left", "an expired token must not be served as a success")
+        assert(result.left._tag === "AuthenticationError")
+        assert.strictEqual(result.left.aadstsCode, 700082)
+      }
+      assert.strictEqual(entra.grants("refresh_token").length, 1)
+    })))
+
   it.effect("an expired token is always renewed, and a failed renewal is an error", () =>
     withMemoryCache(Effect.gen(function*() {
       const { credential, entra } = yield* setup()

@@ -136,4 +136,8 @@ describe("AuthorizationRequest", () => {
     const result = AuthorizationRequest.parseRedirect(url, b)
     return Either.isRight(result) === (a === b)
   })
+  it("an address that does not parse is a StateMismatch, never a throw", () => {
+    const parsed = AuthorizationRequest.parseRedirect("http://[/?code=c&state=s", "s")
+    assert.isTrue(Either.isLeft(parsed) && parsed.left.reason === "StateMismatch")
+  })
 })

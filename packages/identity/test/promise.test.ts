@@ -162,6 +162,17 @@ describe("Promise facade", () => {
     )
   })
 
+  it("a call in flight during close() does not re-open the cached path", async () => {
+    const { credential } = make()
+    const inFlight = credential.getToken(scope) // the redemption, not yet answered
+    await credential.close()
+    await inFlight.then(() => undefined, () => undefined)
+    await credential.getToken(scope).then(
+      () => assert.fail("should reject after close()"),
+      (error: unknown) => assert.match(String(error), /closed/)
+    )
+  })
+
   it("inspect, JSON.stringify and String show no secret", async () => {
     const { code, credential } = make()
     const token = await credential.getToken(scope)
