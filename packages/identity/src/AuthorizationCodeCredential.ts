@@ -678,14 +678,29 @@ export const fromSettings = (
       token: AccessToken | undefined
     }
     const hotKeys = new Map<string, Hot>()
+    // Other forms (a scope list, a tenant, CAE: what the signed HttpClient sends) in a map of their own, keyed by
+    // the call's arguments, so they skip option preparation too; a key is only stored after its options passed.
+    const hotKeysByArguments = new Map<string, Hot>()
+    const argumentsKey = (
+      scopes: string | ReadonlyArray<string>,
+      options: GetTokenOptions | undefined
+    ): string | undefined => {
+      const tenantId = options?.tenantId ?? ""
+      if (typeof tenantId !== "string") return undefined
+      const list = typeof scopes === "string" ? scopes : Array.isArray(scopes) ? scopes.join("\u0000") : undefined
+      if (list === undefined) return undefined
+      return `${options?.enableCae === true ? "cae" : "-"} ${typeof scopes} ${tenantId} ${list}`
+    }
     const hotRecord = (
       homeAccountId: string,
       scopes: string | ReadonlyArray<string>,
       options: GetTokenOptions | undefined
     ): Hot | undefined => {
       const plain = typeof scopes === "string" && options?.tenantId === undefined && options?.enableCae !== true
-      if (plain) {
-        const known = hotKeys.get(scopes)
+      const memo = plain ? hotKeys : hotKeysByArguments
+      const memoKey = plain ? scopes as string : argumentsKey(scopes, options)
+      if (memoKey !== undefined) {
+        const known = memo.get(memoKey)
         if (known !== undefined) return known
       }
       const prepared = prepare(scopes, options)
@@ -696,9 +711,9 @@ export const fromSettings = (
         entry: undefined,
         token: undefined
       }
-      if (plain) {
-        if (hotKeys.size >= maxHotKeys) hotKeys.clear()
-        hotKeys.set(scopes, record)
+      if (memoKey !== undefined) {
+        if (memo.size >= maxHotKeys) memo.clear()
+        memo.set(memoKey, record)
       }
       return record
     }
