@@ -50,8 +50,11 @@ export interface Service {
   readonly client: RedisScripts.ScriptedRedis
   /** Whether the connection is up right now (commands are not even attempted while it is down). */
   readonly isReady: () => boolean
-  /** Runs `f` each time the connection becomes ready later than at construction (it was lost, or not up yet). */
-  readonly onReconnect: (f: () => void) => void
+  /**
+   * Runs `f` each time the connection becomes ready later than at construction (it was lost, or not up yet).
+   * Returns the function that removes `f` again (a cache on a shared connection calls it when its scope closes).
+   */
+  readonly onReconnect: (f: () => void) => () => void
 }
 
 /**
@@ -125,15 +128,20 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
         )
       )
     )
-    const reconnectListeners: Array<() => void> = []
+    const reconnectListeners = new Set<() => void>()
     // Attached after the first connection attempt: fires when the connection comes (back) later.
     client.on("ready", () => {
-      for (const listener of reconnectListeners) listener()
+      for (const listener of Array.from(reconnectListeners)) listener()
     })
     return {
       client: scripted,
       isReady: () => client.status === "ready",
-      onReconnect: (f) => void reconnectListeners.push(f)
+      onReconnect: (f) => {
+        // A fresh wrapper per call, so registering the same function twice needs two removals.
+        const listener = () => f()
+        reconnectListeners.add(listener)
+        return () => void reconnectListeners.delete(listener)
+      }
     }
   })
 

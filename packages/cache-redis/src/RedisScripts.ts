@@ -26,13 +26,27 @@ return 1
 /**
  * Versioned compare-and-swap of an account: stores only when the stored version is lower than the new one, so an
  * older refresh token never overwrites a newer one. A foreign value under the key (not a hash, or a version that
- * is not a number) is replaced. `KEYS[1]` account hash, `KEYS[2]` the namespace's account index;
- * `ARGV` version, payload, ttl ms, index member. Returns 1 when stored, 0 when refused.
+ * is not a number) is replaced. While the account's removal marker (a sign-out, see {@link removeAccount}) exists,
+ * every write is refused, except a new sign-in (`ARGV[5]` = `1`) numbered above the removed version, which clears
+ * the marker. `KEYS[1]` account hash, `KEYS[2]` the namespace's account index, `KEYS[3]` the removal marker;
+ * `ARGV` version, payload, ttl ms, index member, new sign-in flag. Returns 1 when stored, 0 when refused for an
+ * older version, `-(removed + 1)` when refused because the account was removed at version `removed`.
  *
  * @since 0.1.0
  * @category scripts
  */
 export const setAccount = `
+local markerKind = redis.call('TYPE', KEYS[3]).ok
+if markerKind ~= 'none' then
+  local removed = markerKind == 'string' and tonumber(redis.call('GET', KEYS[3])) or nil
+  if removed == nil then
+    redis.call('DEL', KEYS[3])
+  elseif ARGV[5] == '1' and tonumber(ARGV[1]) > removed then
+    redis.call('DEL', KEYS[3])
+  else
+    return -(removed + 1)
+  end
+end
 local kind = redis.call('TYPE', KEYS[1]).ok
 if kind ~= 'hash' and kind ~= 'none' then redis.call('DEL', KEYS[1]) end
 local current = tonumber(redis.call('HGET', KEYS[1], 'v'))
@@ -43,6 +57,31 @@ local indexKind = redis.call('TYPE', KEYS[2]).ok
 if indexKind ~= 'set' and indexKind ~= 'none' then redis.call('DEL', KEYS[2]) end
 redis.call('SADD', KEYS[2], ARGV[4])
 return 1
+`
+
+/**
+ * Removes an account (a sign-out) and leaves a removal marker holding the highest version known (the stored one,
+ * the remover's own, an earlier marker's), so no process holding an older copy writes it back. `KEYS[1]` account
+ * hash, `KEYS[2]` removal marker, `KEYS[3]` the namespace's account index; `ARGV` the remover's version (0 when
+ * it has none), marker ttl ms, index member. Returns the version recorded in the marker.
+ *
+ * @since 0.1.0
+ * @category scripts
+ */
+export const removeAccount = `
+local version = tonumber(ARGV[1]) or 0
+if redis.call('TYPE', KEYS[1]).ok == 'hash' then
+  local current = tonumber(redis.call('HGET', KEYS[1], 'v'))
+  if current ~= nil and current > version then version = current end
+end
+if redis.call('TYPE', KEYS[2]).ok == 'string' then
+  local removed = tonumber(redis.call('GET', KEYS[2]))
+  if removed ~= nil and removed > version then version = removed end
+end
+redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('SET', KEYS[2], version, 'PX', ARGV[2])
+if redis.call('TYPE', KEYS[3]).ok == 'set' then redis.call('SREM', KEYS[3], ARGV[3]) end
+return version
 `
 
 /**
@@ -117,8 +156,18 @@ export interface ScriptedRedis extends Redis {
   effectEntraSetAccount(
     key: string,
     index: string,
+    removed: string,
     version: number,
     payload: string,
+    ttlMs: number,
+    member: string,
+    newSignIn: "0" | "1"
+  ): Promise<number>
+  effectEntraRemoveAccount(
+    key: string,
+    removed: string,
+    index: string,
+    version: number,
     ttlMs: number,
     member: string
   ): Promise<number>
@@ -136,9 +185,10 @@ export interface ScriptedRedis extends Redis {
  */
 export const register = (client: Redis): ScriptedRedis => {
   const scripted = client as ScriptedRedis
-  if (typeof scripted.effectEntraSetAccessToken === "function") return scripted
+  if (typeof scripted.effectEntraRemoveAccount === "function") return scripted
   client.defineCommand("effectEntraSetAccessToken", { numberOfKeys: 2, lua: setAccessToken })
-  client.defineCommand("effectEntraSetAccount", { numberOfKeys: 2, lua: setAccount })
+  client.defineCommand("effectEntraSetAccount", { numberOfKeys: 3, lua: setAccount })
+  client.defineCommand("effectEntraRemoveAccount", { numberOfKeys: 3, lua: removeAccount })
   client.defineCommand("effectEntraDropAccountIf", { numberOfKeys: 1, lua: dropAccountIf })
   client.defineCommand("effectEntraAcquireLease", { numberOfKeys: 2, lua: acquireLease })
   client.defineCommand("effectEntraReleaseLease", { numberOfKeys: 2, lua: releaseLease })

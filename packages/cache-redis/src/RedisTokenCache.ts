@@ -10,6 +10,10 @@
  *   `accountTtl` (default 90 days, extended by every write), redeemed-code records after their ttl.
  * - Accounts are written with a versioned compare-and-swap script, so an older refresh token never overwrites a
  *   newer one; accounts are read from Redis first (it is the arbiter) and from L1 when Redis cannot answer.
+ * - `removeAccount` (a sign-out) leaves a removal marker in Redis for `accountTtl`: while it exists no process
+ *   writes its older copy of the account back (not a refresh, not a repair, not a resync after a reconnect), and a
+ *   process that meets the marker drops its own copy and the account's tokens. A new sign-in (an account written
+ *   at version 1) is numbered above the removed version and clears the marker.
  * - `withLease` is a Redis lease: one process of the fleet redeems a code or refreshes a key ({@link Lease}).
  * - With an encryption key every value is sealed with AES-256-GCM, bound to its Redis key.
  * - Redis down, slow or refusing: each operation is bounded by `operationTimeout` (default 100 ms), a
@@ -126,7 +130,7 @@ const decodeKeys = (
 }
 
 /**
- * The cache over an existing connection.
+ * The cache over an existing connection. Its reconnect listener is removed when the scope closes.
  *
  * @since 0.1.0
  * @category constructors
@@ -134,7 +138,7 @@ const decodeKeys = (
 export const makeWithConnection = (
   connection: RedisConnection.Service,
   options: CacheOptions = {}
-): Effect.Effect<TokenCache.Service, InvalidOptionError> =>
+): Effect.Effect<TokenCache.Service, InvalidOptionError, Scope.Scope> =>
   Effect.gen(function*() {
     const encryption = yield* decodeKeys(options)
     const clock = yield* Effect.clock
@@ -153,6 +157,7 @@ export const makeWithConnection = (
       accessToken: (key: string) => `${namespace}at:${key}`,
       tokenIndex: (accountKey: string) => `${namespace}at-index:${accountKey}`,
       account: (key: string) => `${namespace}account:${key}`,
+      removedAccount: (key: string) => `${namespace}removed:${key}`,
       accountIndex: `${namespace}accounts`,
       redemption: (codeKey: string) => `${namespace}code:${codeKey}`
     }
@@ -199,35 +204,62 @@ export const makeWithConnection = (
         return Option.none<TokenCache.AccountEntry>()
       })
 
+    /** The account was removed elsewhere (a sign-out): this process forgets its copy and the account's tokens. */
+    const forget = (accountKey: string) => memory.removeAccount(accountKey)
+
     /**
      * The token from Redis, and its account in the same round trip: a process that adopted another's redemption or
-     * renewal thereby holds the newest refresh token in L1 too, and can go on alone if Redis goes away.
+     * renewal thereby holds the newest refresh token in L1 too, and can go on alone if Redis goes away. `removed`
+     * when the account was signed out (its removal marker is there): L1 has then been cleared.
      */
     const readAccessTokenL2 = (key: string) =>
       Effect.gen(function*() {
         const accountKey = accountKeyOfToken(key)
         const reply = yield* ops.run(
           "getAccessToken",
-          (client) => client.pipeline().get(keys.accessToken(key)).hmget(keys.account(accountKey), "v", "d").exec()
+          (client) =>
+            client.pipeline().get(keys.accessToken(key)).hmget(keys.account(accountKey), "v", "d").exists(
+              keys.removedAccount(accountKey)
+            ).exec()
         )
         if (Option.isNone(reply) || reply.value === null) return Option.none<TokenCache.AccessTokenEntry>()
-        const [[tokenError, token], [accountError, account]] = reply.value as Array<[Error | null, unknown]>
+        const [[tokenError, token], [accountError, account], [removedError, removed]] = reply.value as Array<
+          [Error | null, unknown]
+        >
         if (accountError === null && Array.isArray(account)) {
           const remote = yield* readAccount(accountKey, account as Array<string | null>)
           if (Option.isSome(remote)) yield* memory.setAccount(accountKey, remote.value)
+          else if (removedError === null && removed === 1) {
+            return yield* Effect.as(forget(accountKey), "removed" as const)
+          }
         }
         if (tokenError !== null) return Option.none<TokenCache.AccessTokenEntry>()
         return yield* read(keys.accessToken(key), token as string | null, decodeAccessToken)
       })
 
-    const writeAccountL2 = (key: string, entry: TokenCache.AccountEntry) => {
+    /**
+     * The versioned write. `newSignIn` lets it clear a removal marker (when numbered above it). Replies 1 (stored),
+     * 0 (refused: Redis holds the same or a newer version) or `-(removed + 1)` (refused: removed at `removed`).
+     */
+    const writeAccountL2 = (key: string, entry: TokenCache.AccountEntry, newSignIn = false) => {
       const redisKey = keys.account(key)
       const payload = encryption.seal(redisKey, encodeAccount(entry))
       return ops.run(
         "setAccount",
-        (client) => client.effectEntraSetAccount(redisKey, keys.accountIndex, entry.version, payload, accountTtlMs, key)
+        (client) =>
+          client.effectEntraSetAccount(
+            redisKey,
+            keys.accountIndex,
+            keys.removedAccount(key),
+            entry.version,
+            payload,
+            accountTtlMs,
+            key,
+            newSignIn ? "1" : "0"
+          )
       )
     }
+    const wasRemoved = (reply: Option.Option<number>) => Option.isSome(reply) && reply.value < 0
 
     const getAccessToken = (key: string): Effect.Effect<Option.Option<TokenCache.AccessTokenEntry>> =>
       Effect.suspend(() => {
@@ -236,6 +268,7 @@ export const makeWithConnection = (
           return Effect.succeed(Option.some(local))
         }
         return Effect.flatMap(readAccessTokenL2(key), (remote) => {
+          if (remote === "removed") return Effect.succeedNone
           if (Option.isNone(remote)) return Effect.succeed(Option.fromNullable(local))
           if (local !== undefined && !isNewer(remote.value, local)) return Effect.succeed(Option.some(local))
           return Effect.as(memory.setAccessToken(key, remote.value), remote)
@@ -274,31 +307,53 @@ export const makeWithConnection = (
           }
           return remote
         }
-        // Redis lost it (restart without persistence, eviction) or holds an older one: repair it from memory.
-        if (Option.isSome(local)) yield* writeAccountL2(key, local.value)
+        // Redis lost it (restart without persistence, eviction) or holds an older one: repair it from memory,
+        // unless it was signed out (the write is refused on the removal marker): then forget it here too.
+        if (Option.isSome(local) && wasRemoved(yield* writeAccountL2(key, local.value))) {
+          yield* forget(key)
+          return Option.none()
+        }
         return local
       })
 
     const setAccount = (key: string, entry: TokenCache.AccountEntry): Effect.Effect<boolean> =>
       Effect.gen(function*() {
-        const stored = yield* writeAccountL2(key, entry)
+        // Version 1 is a new sign-in (the credential numbers an account it has no copy of from 1).
+        const newSignIn = entry.version === 1
+        const stored = yield* writeAccountL2(key, entry, newSignIn)
         if (Option.isNone(stored)) return yield* memory.setAccount(key, entry)
-        if (stored.value !== 1) return false
-        yield* memory.setAccount(key, entry)
-        return true
+        if (stored.value === 1) return yield* Effect.as(memory.setAccount(key, entry), true)
+        if (stored.value === 0) return false
+        // Signed out elsewhere: drop this process's copy; a new sign-in is numbered above the removed version, so
+        // every copy another process still holds is older than it.
+        yield* forget(key)
+        if (!newSignIn) return false
+        const renumbered = { ...entry, version: -stored.value }
+        const again = yield* writeAccountL2(key, renumbered, true)
+        if (Option.isSome(again) && again.value !== 1) return false
+        return yield* memory.setAccount(key, renumbered)
       })
 
     const removeAccount = (key: string): Effect.Effect<void> =>
-      Effect.zipRight(
-        memory.removeAccount(key),
-        ops.run("removeAccount", async (client) => {
+      Effect.gen(function*() {
+        const local = yield* memory.getAccount(key)
+        yield* memory.removeAccount(key)
+        const version = Option.match(local, { onNone: () => 0, onSome: (entry) => entry.version })
+        yield* ops.run("removeAccount", async (client) => {
+          await client.effectEntraRemoveAccount(
+            keys.account(key),
+            keys.removedAccount(key),
+            keys.accountIndex,
+            version,
+            accountTtlMs,
+            key
+          )
           const members = await client.smembers(keys.tokenIndex(key))
           const multi = client.multi()
           for (const member of members) multi.del(keys.accessToken(member))
-          await multi.del(keys.tokenIndex(key), keys.account(key)).srem(keys.accountIndex, key).exec()
-        }),
-        { concurrent: false }
-      )
+          await multi.del(keys.tokenIndex(key)).exec()
+        })
+      })
 
     const listAccounts: Effect.Effect<ReadonlyArray<TokenCache.AccountEntry>> = Effect.gen(function*() {
       const local = yield* memory.listAccounts
@@ -322,7 +377,18 @@ export const makeWithConnection = (
         else missing.push(member)
       }
       if (missing.length > 0) yield* ops.run("pruneAccounts", (client) => client.srem(keys.accountIndex, ...missing))
-      for (const entry of local) {
+      // Accounts only this process holds: signed out elsewhere (a removal marker) or lost by Redis.
+      const localOnly = local.filter((entry) => !merged.has(TokenCache.accountKey(entry)))
+      const markers = localOnly.length === 0 ? Option.some([]) : yield* ops.run(
+        "listAccounts",
+        (client) => client.mget(...localOnly.map((entry) => keys.removedAccount(TokenCache.accountKey(entry))))
+      )
+      for (const [index, entry] of localOnly.entries()) {
+        const marker = Option.isSome(markers) ? markers.value[index] : null
+        if (marker === null || marker === undefined) continue
+        yield* forget(TokenCache.accountKey(entry))
+      }
+      for (const entry of yield* memory.listAccounts) {
         const key = TokenCache.accountKey(entry)
         const remote = merged.get(key)
         if (remote === undefined || remote.version < entry.version) merged.set(key, entry)
@@ -387,7 +453,11 @@ export const makeWithConnection = (
       const now = clock.unsafeCurrentTimeMillis()
       for (const entry of yield* memory.listAccounts) {
         const accountKey = TokenCache.accountKey(entry)
-        yield* writeAccountL2(accountKey, entry)
+        // Signed out elsewhere while this process was cut off: forget it rather than put it back.
+        if (wasRemoved(yield* writeAccountL2(accountKey, entry))) {
+          yield* forget(accountKey)
+          continue
+        }
         for (const token of yield* memory.listAccessTokens(accountKey)) {
           const key = tokenKeyOfEntry(accountKey, token)
           const ttlMs = Math.floor(token.expiresOn - now)
@@ -403,8 +473,14 @@ export const makeWithConnection = (
       }
     })
     const runtime = yield* Effect.runtime<never>()
-    connection.onReconnect(() =>
-      Runtime.runFork(runtime)(resync)
+    // Unregistered with the scope: on a shared connection a closed cache must not linger or push its accounts.
+    yield* Effect.acquireRelease(
+      Effect.sync(() =>
+        connection.onReconnect(() =>
+          Runtime.runFork(runtime)(resync)
+        )
+      ),
+      (unregister) => Effect.sync(unregister)
     )
 
     return TokenCache.TokenCache.of({
@@ -454,7 +530,7 @@ export const layer = (options: Options = {}): Layer.Layer<TokenCache.TokenCache,
 export const layerWithoutConnection = (
   options: CacheOptions = {}
 ): Layer.Layer<TokenCache.TokenCache, InvalidOptionError, RedisConnection.RedisConnection> =>
-  Layer.effect(
+  Layer.scoped(
     TokenCache.TokenCache,
     Effect.flatMap(RedisConnection.RedisConnection, (connection) => makeWithConnection(connection, options))
   )

@@ -5,7 +5,7 @@ import { ConfigProvider, Duration, Effect, Either, Exit, Layer, Option, Redacted
 import { Redis } from "ioredis"
 import * as Crypto from "node:crypto"
 import { afterAll, beforeAll } from "vitest"
-import { Encryption, RedisTokenCache } from "../src/index.js"
+import { Encryption, RedisConnection, RedisTokenCache } from "../src/index.js"
 import { accessToken, account, accountKeyOf, tokenKeyOf } from "./fixtures/Entries.js"
 import * as Logs from "./fixtures/Logs.js"
 import { describeRedis, type RedisServer, startRedisServer } from "./fixtures/RedisServer.js"
@@ -485,6 +485,95 @@ describeRedis("RedisTokenCache", () => {
       assert.strictEqual(version, "1")
       assert.isTrue(logs.lines.some((line) => line.level === "WARN"))
     }).pipe(Effect.scoped))
+
+  it.live("a sign-out sticks: other processes' copies, refreshes, repairs and resyncs do not bring it back", () =>
+    Effect.gen(function*() {
+      const namespace = freshNamespace()
+      const [a, b, c, d, e, f] = yield* Effect.all(Array.from({ length: 6 }, () => cache({ namespace })))
+      const accountKey = accountKeyOf("app-1", "uid.utid")
+      const key = tokenKeyOf("app-1", "uid.utid")
+      const redisAccount = `${namespace}account:${accountKey}`
+      const marker = `${namespace}removed:${accountKey}`
+      yield* a.setAccount(accountKey, account("app-1", "uid.utid", 1))
+      yield* a.setAccount(accountKey, account("app-1", "uid.utid", 3))
+      // Every other process holds the account (and a token) in memory.
+      for (const other of [b, c, d, e, f]) {
+        assert.strictEqual(Option.getOrThrow(yield* other.getAccount(accountKey)).version, 3)
+        yield* other.setAccessToken(key, accessToken("at", Date.now()))
+      }
+      yield* a.removeAccount(accountKey)
+      assert.strictEqual(yield* Effect.promise(() => admin.exists(redisAccount)), 0)
+      assert.strictEqual(yield* Effect.promise(() => admin.get(marker)), "3")
+      const markerTtl = yield* Effect.promise(() => admin.pttl(marker))
+      assert.isTrue(markerTtl > 90 * 86_400_000 - 10_000, `marker PTTL ${markerTtl}`)
+
+      // The repair path (Redis lacks what L1 holds) finds the marker: B forgets instead of writing it back.
+      assert.isTrue(Option.isNone(yield* b.getAccount(accountKey)))
+      assert.isUndefined(b.peekAccessToken(key))
+      assert.isTrue(Option.isNone(yield* b.getAccount(accountKey)))
+      // A refresh that read the account before the sign-out (same or next version) is refused; C forgets it too.
+      assert.isFalse(yield* c.setAccount(accountKey, account("app-1", "uid.utid", 3)))
+      assert.isFalse(yield* c.setAccount(accountKey, account("app-1", "uid.utid", 4, "rt-in-flight")))
+      assert.isUndefined(c.peekAccessToken(key))
+      // Listing accounts drops signed-out copies.
+      assert.deepStrictEqual(yield* f.listAccounts, [])
+      assert.isUndefined(f.peekAccessToken(key))
+      // A reconnect (resync) does not push D's copy back either, and D forgets it.
+      yield* Effect.promise(() => admin.client("KILL", "SKIPME", "yes", "TYPE", "normal"))
+      for (let i = 0; i < 50 && d.peekAccessToken(key) !== undefined; i++) yield* Effect.sleep("100 millis")
+      assert.isUndefined(d.peekAccessToken(key))
+      assert.strictEqual(yield* Effect.promise(() => admin.exists(redisAccount)), 0)
+      assert.strictEqual(yield* Effect.promise(() => admin.get(marker)), "3")
+
+      // A new sign-in (version 1) works, numbered above the removed version; the marker goes.
+      assert.isTrue(yield* b.setAccount(accountKey, account("app-1", "uid.utid", 1, "rt-new-sign-in")))
+      assert.strictEqual(yield* Effect.promise(() => admin.hget(redisAccount, "v")), "4")
+      assert.strictEqual(yield* Effect.promise(() => admin.exists(marker)), 0)
+      // E never saw the sign-out: its old copy (version 3) is older than the new sign-in and does not replace it.
+      const adopted = Option.getOrThrow(yield* e.getAccount(accountKey))
+      assert.strictEqual(adopted.version, 4)
+      assert.strictEqual(Redacted.value(adopted.refreshToken!), "rt-new-sign-in")
+      // Refreshes after the new sign-in are written as usual.
+      assert.isTrue(yield* c.setAccount(accountKey, { ...adopted, version: 5 }))
+      assert.strictEqual(Option.getOrThrow(yield* d.getAccount(accountKey)).version, 5)
+    }).pipe(Effect.scoped))
+
+  it.live("a cache on a shared connection stops listening for reconnects when its scope closes", () =>
+    Effect.gen(function*() {
+      const flaky = yield* Effect.acquireRelease(
+        Effect.promise(() => startRedisServer()),
+        (s) => Effect.promise(() => s.stop())
+      )
+      const connection = yield* RedisConnection.make({ url: flaky.url, maxReconnectDelay: "200 millis" })
+      const closedKey = accountKeyOf("app-1", "closed")
+      const openKey = accountKeyOf("app-1", "open")
+      yield* Effect.scoped(Effect.gen(function*() {
+        const closed = yield* RedisTokenCache.makeWithConnection(connection)
+        yield* closed.setAccount(closedKey, account("app-1", "closed", 1))
+      }))
+      const open = yield* RedisTokenCache.makeWithConnection(connection)
+      yield* open.setAccount(openKey, account("app-1", "open", 1))
+      yield* Effect.promise(() => flaky.stop())
+      yield* Effect.promise(() => flaky.start())
+      const probe = new Redis(flaky.url)
+      let openStored = 0
+      for (let i = 0; i < 50 && openStored === 0; i++) {
+        yield* Effect.sleep("100 millis")
+        openStored = yield* Effect.promise(() => probe.exists(`effect-entra:account:${openKey}`))
+      }
+      yield* Effect.sleep("300 millis")
+      const closedStored = yield* Effect.promise(() => probe.exists(`effect-entra:account:${closedKey}`))
+      probe.disconnect()
+      // The open cache resynced; the closed one left no listener behind to push its account back.
+      assert.strictEqual(openStored, 1)
+      assert.strictEqual(closedStored, 0)
+      // Unregistering is per registration and idempotent.
+      let calls = 0
+      const unregister = connection.onReconnect(() => calls++)
+      unregister()
+      unregister()
+      assert.strictEqual(calls, 0)
+    }).pipe(Effect.scoped, Logs.capture().provide))
 
   it("the key decoder accepts hex and base64 and refuses anything else", () => {
     assert.isTrue(Either.isRight(Encryption.decodeKey(Redacted.make(Crypto.randomBytes(32).toString("hex")))))
