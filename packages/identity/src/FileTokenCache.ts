@@ -5,9 +5,12 @@
  * - The folder is created with mode `0700`; an existing one loses its group and other bits, but a folder its owner
  *   cannot write (e.g. `0555`) is never made writable: writing fails with a {@link FileTokenCacheError}. The file
  *   has mode `0600` and is replaced atomically (a temporary file in the same folder, then `rename`).
- * - Writers serialise on an exclusive lock file (`open(..., "wx")`, holding pid and time) and re-read, merge and
- *   write under it, so an account's `version` never goes backwards and no process loses another's update. A lock
- *   older than `staleLockAfter` (10 s) or held by a dead process on this host is taken over.
+ * - Writers serialise on an exclusive lock file (`open(..., "wx")`, holding hostname, pid, a nonce and time) and
+ *   re-read, merge and write under it, so an account's `version` never goes backwards and no process loses another's
+ *   update. A lock older than `staleLockAfter` (10 s) or held by a dead process on this host is taken over; another
+ *   host's lock (a shared volume) is judged by its age alone.
+ * - `withLease` holds a lease file of the same form, whose mtime is renewed every third of the ttl while its work
+ *   runs, so a long redemption keeps it; it is taken over only when its holder stopped renewing it for a ttl.
  * - A corrupt or foreign file is logged as a warning (never with its contents) and read as empty.
  * - Plaintext by default, for development, as MSAL's persistence is on Linux without a keyring. With
  *   `encryptionKey` (32 random bytes, base64) the file holds `{v, alg, iv, tag, data}`, AES-256-GCM.
@@ -35,6 +38,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto"
+import * as os from "node:os"
 import * as TokenCache from "./TokenCache.js"
 
 /**
@@ -343,31 +347,67 @@ export const make = (
       Effect.mapError((error) => error instanceof FileTokenCacheError ? error : writeFailed(reasonOf(error), error))
     )
 
-    const lockBody = () => `${process.pid} ${Date.now()}`
+    const hostName = os.hostname().replace(/\s+/g, "_") || "unknown-host"
 
-    // A lock file holds "<pid> <epoch ms>". An empty or partial one may belong to a holder that has just created it
-    // and not yet written it (`wx` creates, then writes): only the file's age can tell, else two processes would
-    // both take the lock.
-    const isStale = (path: string, maxAgeMs: number) =>
+    // "<hostname> <pid> <nonce> <epoch ms>": the host says whether the pid can be checked here (on a shared volume
+    // another host's pid means nothing locally), the nonce tells two bodies written in the same millisecond apart.
+    const lockBody = () => `${hostName} ${process.pid} ${randomBytes(6).toString("hex")} ${Date.now()}`
+
+    const mtimeOf = (info: FileSystem.File.Info) =>
+      Option.getOrElse(Option.map(info.mtime, (date) => date.getTime()), () => 0)
+
+    /**
+     * Whether the lock or lease file at `target` may be taken over, with the body and mtime that were judged (so a
+     * take-over can tell whether what it moved aside is still that file). A file that is gone is not stale.
+     */
+    const judge = (target: string, maxAgeMs: number) =>
       Effect.gen(function*() {
-        const text = yield* Effect.orElseSucceed(fs.readFileString(path), () => "")
-        const [pidText, timeText] = text.split(" ")
-        let time = Number(timeText)
-        if (Number.isFinite(time) && !isAlive(Number(pidText))) return true
-        if (!Number.isFinite(time)) {
-          const info = yield* Effect.either(fs.stat(path))
-          if (Either.isLeft(info)) return false
-          time = Option.getOrElse(Option.map(info.right.mtime, (date) => date.getTime()), () => 0)
+        const body = yield* Effect.orElseSucceed(fs.readFileString(target), () => "")
+        const info = yield* Effect.either(fs.stat(target))
+        if (Either.isLeft(info)) return { stale: false, body, mtime: 0 }
+        const mtime = mtimeOf(info.right)
+        const fields = body.split(" ")
+        const time = Number(fields[fields.length - 1])
+        if (fields.length === 4 && Number.isFinite(time)) {
+          // A lease holder renews the file's mtime while it works: the newest of the two is its last sign of life.
+          if (fields[0] === hostName && !isAlive(Number(fields[1]))) return { stale: true, body, mtime }
+          return { stale: Date.now() - Math.max(time, mtime) > maxAgeMs, body, mtime }
         }
-        return Date.now() - time > maxAgeMs
+        // The old "<pid> <epoch ms>" body names no host, so its pid cannot be trusted: its time alone decides. (A
+        // partly written new body, "<hostname> <pid>", ends in a pid, far below any epoch ms since 2001.)
+        if (fields.length === 2 && time > 1e12) return { stale: Date.now() - time > maxAgeMs, body, mtime }
+        // An empty or partial body may belong to a holder that has just created the file and not yet written it
+        // (`wx` creates, then writes): only the file's age can tell, else two processes would both take it.
+        return { stale: Date.now() - mtime > maxAgeMs, body, mtime }
+      })
+
+    /**
+     * Removes a lock judged stale. Renaming it aside first means that of two processes taking over the same stale
+     * lock only one removes it; the other's rename may catch the fresh lock the first has created since, so what
+     * was moved aside is checked and, when it is not the judged file, put back (`link` fails if yet another lock
+     * exists by then). True when the stale lock was removed.
+     */
+    const takeOver = (target: string, judged: { readonly body: string; readonly mtime: number }) =>
+      Effect.gen(function*() {
+        const aside = `${target}.${process.pid}.${randomBytes(4).toString("hex")}.stale`
+        if (Either.isLeft(yield* Effect.either(fs.rename(target, aside)))) return false
+        const body = yield* Effect.orElseSucceed(fs.readFileString(aside), () => "")
+        const info = yield* Effect.either(fs.stat(aside))
+        const unchanged = body === judged.body && Either.isRight(info) && mtimeOf(info.right) <= judged.mtime
+        if (!unchanged) {
+          const restored = yield* Effect.either(fs.link(aside, target))
+          // Without hard links (some network file systems), recreate it, still never over a newer lock.
+          if (Either.isLeft(restored) && !isAlreadyExists(restored.left)) {
+            yield* Effect.ignore(fs.writeFileString(target, body, { flag: "wx", mode: 0o600 }))
+          }
+        }
+        yield* Effect.ignore(fs.remove(aside))
+        return unchanged
       })
 
     const tryTakeStaleLock = Effect.gen(function*() {
-      if (!(yield* isStale(lockPath, staleAfterMs))) return
-      // Rename first, so of two processes taking over the same stale lock only one removes it.
-      const aside = `${lockPath}.${process.pid}.${randomBytes(4).toString("hex")}.stale`
-      const moved = yield* Effect.either(fs.rename(lockPath, aside))
-      if (Either.isRight(moved)) yield* Effect.ignore(fs.remove(aside))
+      const judged = yield* judge(lockPath, staleAfterMs)
+      if (judged.stale) yield* takeOver(lockPath, judged)
     })
 
     const acquireLock = Effect.gen(function*() {
@@ -467,6 +507,20 @@ export const make = (
     const leasePath = (leaseKey: string) =>
       path.join(directory, `lease-${createHash("sha256").update(leaseKey).digest("hex").slice(0, 32)}.lock`)
 
+    /** Keeps a held lease alive: its mtime is renewed every third of the ttl until the work ends or it is lost. */
+    const keepLease = (target: string, body: string, ttlMs: number) =>
+      Effect.gen(function*() {
+        while (true) {
+          yield* realSleep(Math.max(1, Math.floor(ttlMs / 3)))
+          const current = yield* Effect.orElseSucceed(fs.readFileString(target), () => "")
+          if (current !== body) {
+            return yield* Effect.logWarning(`token cache lease ${target} was lost while its work was still running`)
+          }
+          const now = new Date()
+          yield* Effect.ignore(fs.utimes(target, now, now))
+        }
+      })
+
     const withLease = <A, E>(
       leaseKey: string,
       ttl: Duration.Duration,
@@ -482,11 +536,8 @@ export const make = (
           )
           if (Either.isRight(created)) return { _tag: "Held", body } as const
           if (!isAlreadyExists(created.left)) return { _tag: "Unavailable" } as const
-          if (yield* isStale(target, ttlMs)) {
-            const aside = `${target}.${process.pid}.${randomBytes(4).toString("hex")}.stale`
-            if (Either.isRight(yield* Effect.either(fs.rename(target, aside)))) yield* Effect.ignore(fs.remove(aside))
-            return { _tag: "Retry" } as const
-          }
+          const judged = yield* judge(target, ttlMs)
+          if (judged.stale && (yield* takeOver(target, judged))) return { _tag: "Retry" } as const
           return { _tag: "Busy" } as const
         })
         let attempt = yield* tryAcquire
@@ -495,7 +546,9 @@ export const make = (
         if (attempt._tag === "Unavailable") return Option.some(yield* effect)
         if (attempt._tag === "Held") {
           const body = attempt.body
-          return yield* Effect.asSome(effect).pipe(
+          return yield* Effect.scoped(
+            Effect.zipRight(Effect.forkScoped(keepLease(target, body, ttlMs)), Effect.asSome(effect))
+          ).pipe(
             Effect.ensuring(
               Effect.gen(function*() {
                 const current = yield* Effect.orElseSucceed(fs.readFileString(target), () => "")
@@ -504,11 +557,10 @@ export const make = (
             )
           )
         }
-        // Someone else holds it: wait until it is released or expires, then the caller reads the cache again.
-        const deadline = Date.now() + ttlMs
-        while (Date.now() < deadline) {
-          const exists = yield* Effect.orElseSucceed(fs.exists(target), () => false)
-          if (!exists) break
+        // Someone else holds it: wait while it is held and renewed (until it is released, or its holder stops
+        // renewing it for a ttl), then the caller reads the cache again.
+        while (yield* Effect.orElseSucceed(fs.exists(target), () => false)) {
+          if ((yield* judge(target, ttlMs)).stale) break
           yield* realSleep(25)
         }
         return Option.none()

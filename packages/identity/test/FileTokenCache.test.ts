@@ -1,6 +1,7 @@
+import { FileSystem } from "@effect/platform"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Logger, Option, Redacted } from "effect"
+import { Duration, Effect, Layer, Logger, Option, Redacted } from "effect"
 import { execFile } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import * as fs from "node:fs"
@@ -51,6 +52,54 @@ const withLogs = <A, E, R>(effect: Effect.Effect<A, E, R>) => {
 const make = (options: FileTokenCache.Options) => FileTokenCache.make(options).pipe(Effect.provide(NodeContext.layer))
 
 const key = () => Redacted.make(randomBytes(32).toString("base64"))
+
+/** This host's name as a lock body writes it. */
+const hostName = os.hostname().replace(/\s+/g, "_")
+
+/** A lock or lease body in the "<hostname> <pid> <nonce> <epoch ms>" form. */
+const lockBody = (host: string, pid: number, time = Date.now()) =>
+  `${host} ${pid} ${randomBytes(6).toString("hex")} ${time}`
+
+/**
+ * The Node file system, except that the first `rename` of a lock or lease file first replaces it with `fresh`: as if
+ * another process had taken over the same stale lock and created its own between our judgement and our rename.
+ */
+const racingFileSystem = (fresh: string) =>
+  Layer.effect(
+    FileSystem.FileSystem,
+    Effect.map(FileSystem.FileSystem, (real) => {
+      let raced = false
+      return FileSystem.FileSystem.of({
+        ...real,
+        rename: (from, to) =>
+          Effect.suspend(() => {
+            if (!raced && from.endsWith(".lock")) {
+              raced = true
+              fs.writeFileSync(from, fresh)
+            }
+            return real.rename(from, to)
+          })
+      })
+    })
+  )
+
+/** Where `cache` keeps the lease on `key`, found by holding it once; `body` is then written there. */
+const plantLease = (cache: FileTokenCache.Service, directory: string, body: string) =>
+  Effect.map(
+    cache.withLease(
+      "k",
+      Duration.seconds(5),
+      Effect.sync(() => fs.readdirSync(directory).find((name) => name.startsWith("lease-"))!)
+    ),
+    (name) => {
+      const leasePath = path.join(directory, Option.getOrThrow(name))
+      fs.writeFileSync(leasePath, body)
+      return leasePath
+    }
+  )
+
+const makeRacing = (options: FileTokenCache.Options, fresh: string) =>
+  FileTokenCache.make(options).pipe(Effect.provide(racingFileSystem(fresh)), Effect.provide(NodeContext.layer))
 
 describe("FileTokenCache", () => {
   it.effect("round-trips accounts, tokens and redemptions through the file", () =>
@@ -220,7 +269,7 @@ describe("FileTokenCache", () => {
   it.effect("takes over a stale lock left by a dead process", () =>
     Effect.gen(function*() {
       const directory = tempDir()
-      fs.writeFileSync(path.join(directory, "token-cache.json.lock"), `999999999 ${Date.now()}`)
+      fs.writeFileSync(path.join(directory, "token-cache.json.lock"), lockBody(hostName, 999999999))
       const cache = yield* make({ directory, lockTimeout: "2 seconds" })
       yield* cache.ensureWritable
       yield* cache.setAccount(accountKey, account(1))
@@ -229,6 +278,98 @@ describe("FileTokenCache", () => {
       yield* cache.ensureWritable
       assert.isFalse(fs.existsSync(path.join(directory, "token-cache.json.lock")))
     }))
+
+  it.live(
+    "another host's lock is judged by its age alone, as is an old-format one; this host's dead pid is not",
+    () =>
+      Effect.gen(function*() {
+        const directory = tempDir()
+        const lock = path.join(directory, "token-cache.json.lock")
+        const cache = yield* make({ directory, lockTimeout: "300 millis" })
+        for (const body of [lockBody(`not-${hostName}`, 999999999), `999999999 ${Date.now()}`]) {
+          fs.writeFileSync(lock, body)
+          const error = yield* Effect.flip(cache.ensureWritable)
+          assert.strictEqual(error.reason, "LockTimeout", body)
+          assert.strictEqual(fs.readFileSync(lock, "utf8"), body, "left to its holder")
+        }
+        fs.writeFileSync(lock, lockBody(hostName, 999999999))
+        yield* cache.ensureWritable
+        assert.isFalse(fs.existsSync(lock))
+
+        // The same for leases: another host's fresh lease is waited for, never taken; this host's dead one is.
+        const lease = (body: string) =>
+          Effect.gen(function*() {
+            const ran: Array<string> = []
+            const leasePath = yield* plantLease(cache, directory, body)
+            const result = yield* cache.withLease("k", Duration.millis(300), Effect.sync(() => ran.push("ran")))
+            fs.rmSync(leasePath, { force: true })
+            return { result, ran }
+          })
+        const remote = yield* lease(lockBody(`not-${hostName}`, 999999999))
+        assert.isTrue(Option.isNone(remote.result))
+        assert.deepStrictEqual(remote.ran, [])
+        const local = yield* lease(lockBody(hostName, 999999999))
+        assert.isTrue(Option.isSome(local.result))
+        assert.deepStrictEqual(local.ran, ["ran"])
+      }),
+    { timeout: 10_000 }
+  )
+
+  it.live(
+    "a lease holder whose work outlasts the ttl keeps its lease: nobody else runs the work meanwhile",
+    () =>
+      Effect.gen(function*() {
+        const directory = tempDir()
+        const a = yield* make({ directory })
+        const b = yield* make({ directory })
+        const order: Array<string> = []
+        const ttl = Duration.millis(300)
+        const first = a.withLease(
+          "k",
+          ttl,
+          Effect.sleep("1 second").pipe(Effect.zipRight(Effect.sync(() => order.push("a"))))
+        )
+        const second = Effect.sleep("600 millis").pipe(
+          Effect.zipRight(b.withLease("k", ttl, Effect.sync(() => order.push("b")))),
+          Effect.tap(() => Effect.sync(() => order.push("b returned")))
+        )
+        const [ra, rb] = yield* Effect.all([first, second], { concurrency: 2 })
+        assert.isTrue(Option.isSome(ra))
+        assert.isTrue(Option.isNone(rb))
+        assert.deepStrictEqual(order, ["a", "b returned"], "b waited for the live holder, then got None")
+        assert.deepStrictEqual(fs.readdirSync(directory), [], "the lease is released")
+      }),
+    { timeout: 10_000 }
+  )
+
+  it.live(
+    "a take-over that moved aside a fresh lock (another process's) puts it back and does not proceed",
+    () =>
+      Effect.gen(function*() {
+        const directory = tempDir()
+        const lock = path.join(directory, "token-cache.json.lock")
+        const fresh = lockBody(`not-${hostName}`, 999999999)
+        fs.writeFileSync(lock, lockBody(hostName, 999999999))
+        const cache = yield* makeRacing({ directory, lockTimeout: "300 millis" }, fresh)
+        const error = yield* Effect.flip(cache.ensureWritable)
+        assert.strictEqual(error.reason, "LockTimeout")
+        assert.strictEqual(fs.readFileSync(lock, "utf8"), fresh, "the fresh lock is back in place")
+        assert.deepStrictEqual(fs.readdirSync(directory), ["token-cache.json.lock"], "nothing left aside")
+
+        // The same for a lease: the stale one is judged, the fresh one is restored, the work does not run here.
+        const leaseDirectory = tempDir()
+        const probe = yield* make({ directory: leaseDirectory })
+        const leasePath = yield* plantLease(probe, leaseDirectory, lockBody(hostName, 999999999, Date.now() - 60_000))
+        const racing = yield* makeRacing({ directory: leaseDirectory }, fresh)
+        const ran: Array<string> = []
+        const result = yield* racing.withLease("k", Duration.millis(300), Effect.sync(() => ran.push("ran")))
+        assert.isTrue(Option.isNone(result))
+        assert.deepStrictEqual(ran, [])
+        assert.strictEqual(fs.readFileSync(leasePath, "utf8"), fresh)
+        assert.deepStrictEqual(fs.readdirSync(leaseDirectory), [path.basename(leasePath)])
+      }),
+    { timeout: 10_000 }
+  )
 
   it.live("withLease: one holder at a time, the other gets None after the release", () =>
     Effect.gen(function*() {
