@@ -50,6 +50,7 @@ export const generate: Effect.Effect<TlsIdentity, CertificateError> = Effect.try
   try: async () => {
     x509.cryptoProvider.set(webcrypto as unknown as Crypto)
     const subtle = webcrypto.subtle
+    // Real time, not the Effect clock: TLS clients check validity against their own clocks.
     const notBefore = new Date(Date.now() - 3600 * 1000)
     const notAfter = new Date(Date.now() + 30 * day)
     const caKeys = await subtle.generateKey(algorithm, true, ["sign", "verify"])

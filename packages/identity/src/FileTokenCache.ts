@@ -351,6 +351,7 @@ export const make = (
 
     // "<hostname> <pid> <nonce> <epoch ms>": the host says whether the pid can be checked here (on a shared volume
     // another host's pid means nothing locally), the nonce tells two bodies written in the same millisecond apart.
+    // Wall-clock time on purpose, here and in the age checks: other processes and file mtimes share no Effect clock.
     const lockBody = () => `${hostName} ${process.pid} ${randomBytes(6).toString("hex")} ${Date.now()}`
 
     const mtimeOf = (info: FileSystem.File.Info) =>
