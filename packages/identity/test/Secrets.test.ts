@@ -64,6 +64,19 @@ const spansShown = (observed: Observe.Observed) =>
       : ""
   ])
 
+/** Everything a run showed: its logs, spans and metrics, and every rendering of the values it returned or threw. */
+const everythingShown = (observed: Observe.Observed, values: ReadonlyArray<unknown>) =>
+  Effect.map(metricsShown, (metrics) =>
+    [
+      observed.text(),
+      ...spansShown(observed),
+      metrics,
+      ...values.flatMap(renderings),
+      ...values.flatMap((value) =>
+        value instanceof Error ? [Cause.pretty(Cause.fail(value), { renderErrorCause: true })] : []
+      )
+    ].join("\n"))
+
 // --- AuthenticatedHttpClient fakes -------------------------------------------------------------------------------
 
 type Reply =
@@ -220,18 +233,8 @@ describe("secrets", () => {
         }).pipe(Observe.observe(observed), Effect.provide(TokenCache.layerMemory), Effect.scoped)
 
         assert.isAtLeast(errors.length, 5)
-        const shown = [
-          observed.text(),
-          yield* metricsShown,
-          ...errors.flatMap((error) => [
-            String(error),
-            (error as Error).message ?? "",
-            JSON.stringify(error),
-            inspect(error, { depth: 20 }),
-            // Not only what is printed: everything reachable from the object (bytes of a request body included).
-            ...Reachable.strings(error)
-          ])
-        ].join("\n")
+        // Not only what is printed: everything reachable from the objects (bytes of a request body included).
+        const shown = yield* everythingShown(observed, errors)
         assert.isTrue(observed.logs.some((line) => line.startsWith("WARN")), "the proactive failure was logged")
         for (const value of [clientSecret, code, verifier, salt]) {
           assert.notInclude(shown, value)
@@ -300,7 +303,7 @@ describe("secrets", () => {
           "ErrorResponse",
           "ReauthenticationRequired"
         ])
-        const shown = [observed.text(), yield* metricsShown, ...errors.flatMap(renderings)].join("\n")
+        const shown = yield* everythingShown(observed, errors)
         assertNoSecret(shown, [clientSecret, code, verifier, salt, noRefreshCodeOf(code)])
       }),
     { fastCheck: { numRuns: 10 } }
@@ -528,15 +531,7 @@ describe("secrets", () => {
           "AuthenticationError:ErrorResponse",
           "response"
         ])
-        const shown = [
-          observed.text(),
-          ...spansShown(observed),
-          yield* metricsShown,
-          ...shownValues.flatMap(renderings),
-          ...shownValues.flatMap((value) =>
-            value instanceof Error ? [Cause.pretty(Cause.fail(value), { renderErrorCause: true })] : []
-          )
-        ].join("\n")
+        const shown = yield* everythingShown(observed, shownValues)
         assertNoSecret(shown, all)
       }),
     { fastCheck: { numRuns: 15 } }
@@ -638,15 +633,7 @@ describe("secrets", () => {
           "InvalidResponse",
           "Timeout"
         ])
-        const shown = [
-          observed.text(),
-          ...spansShown(observed),
-          yield* metricsShown,
-          ...shownValues.flatMap(renderings),
-          ...shownValues.flatMap((value) =>
-            value instanceof Error ? [Cause.pretty(Cause.fail(value), { renderErrorCause: true })] : []
-          )
-        ].join("\n")
+        const shown = yield* everythingShown(observed, shownValues)
         assertNoSecret(shown, [token, clientSecret, refreshToken, code])
       }),
     { fastCheck: { numRuns: 15 } }
