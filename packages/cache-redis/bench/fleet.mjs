@@ -27,7 +27,10 @@ const renewals = (times) => {
 const run = async (size, mode) => {
   await emulator.clearRequests()
   const codes = []
-  for (let i = 0; i < (mode === "memory" ? size : 1); i++) codes.push((await emulator.signIn()).code)
+  // The same PKCE verifier for every process: fleet-wide adoption of a redemption requires it.
+  const verifier = Crypto.randomBytes(48).toString("base64url")
+  const codeChallenge = Crypto.createHash("sha256").update(verifier).digest("base64url")
+  for (let i = 0; i < (mode === "memory" ? size : 1); i++) codes.push((await emulator.signIn({ codeChallenge })).code)
   const fleet = await startFleet(size, {
     redisUrl: redis.url,
     namespace: `bench-${Crypto.randomUUID().slice(0, 8)}:`,
@@ -39,6 +42,7 @@ const run = async (size, mode) => {
     redirectUri: emulator.defaults.redirectUri,
     code: codes[0],
     codes,
+    codeVerifier: verifier,
     scope: emulator.defaults.scope,
     cache: mode === "memory" ? "memory" : "redis",
     concurrency: 8,

@@ -62,6 +62,12 @@ describeRedis("the credential over Redis, against the emulator", () => {
   const tokenRequests = async (grantType: string) =>
     (await emulator.requests({ endpoint: "token", grantType })).filter((entry) => entry.status === 200).length
 
+  // Fleet-wide adoption of a redemption needs the PKCE verifier: it is what proves a process holds the same sign-in.
+  const pkce = (() => {
+    const verifier = Crypto.randomBytes(48).toString("base64url")
+    return { verifier, challenge: Crypto.createHash("sha256").update(verifier).digest("base64url") }
+  })()
+
   const workerConfig = (namespace: string, code: string) => ({
     redisUrl: server.url,
     namespace,
@@ -72,12 +78,13 @@ describeRedis("the credential over Redis, against the emulator", () => {
     clientSecret: emulator.defaults.clientSecret,
     redirectUri: emulator.defaults.redirectUri,
     code,
+    codeVerifier: pkce.verifier,
     scope: emulator.defaults.scope
   })
 
   it.live("two credentials of one process share a code through Redis: one redemption, both get tokens", () =>
     Effect.gen(function*() {
-      const { code } = yield* Effect.promise(() => emulator.signIn())
+      const { code } = yield* Effect.promise(() => emulator.signIn({ codeChallenge: pkce.challenge }))
       const namespace = `fleet-${Crypto.randomUUID().slice(0, 8)}:`
       const options = {
         tenantId: emulator.defaults.tenantId,
@@ -85,7 +92,8 @@ describeRedis("the credential over Redis, against the emulator", () => {
         clientSecret: Redacted.make(emulator.defaults.clientSecret),
         redirectUri: emulator.defaults.redirectUri,
         authority: emulator.authority,
-        authorizationCode: Redacted.make(code)
+        authorizationCode: Redacted.make(code),
+        codeVerifier: Redacted.make(pkce.verifier)
       }
       const credential = () =>
         Effect.flatMap(
@@ -142,7 +150,7 @@ describeRedis("the credential over Redis, against the emulator", () => {
   fleetIt(
     "8 processes × 3 scopes × 8 calls share one code: one redemption, working tokens, one refresh per key per renewal",
     async () => {
-      const { code } = await emulator.signIn()
+      const { code } = await emulator.signIn({ codeChallenge: pkce.challenge })
       const namespace = `fleet-${Crypto.randomUUID().slice(0, 8)}:`
       const durationMs = 10_000
       const scopes = fleetScopes()
@@ -200,7 +208,7 @@ describeRedis("the credential over Redis, against the emulator", () => {
   fleetIt(
     "Redis stopped and restarted mid-run: no call fails, the newest refresh token survives and still works",
     async () => {
-      const { code } = await emulator.signIn()
+      const { code } = await emulator.signIn({ codeChallenge: pkce.challenge })
       const namespace = `fleet-${Crypto.randomUUID().slice(0, 8)}:`
       const durationMs = 10_000
       const fleet = await startFleet(4, {
