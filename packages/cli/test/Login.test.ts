@@ -6,16 +6,17 @@ import * as Net from "node:net"
 import * as Path from "node:path"
 import * as EmulatorInfo from "../src/EmulatorInfo.js"
 import {
+  bin,
   cleanEnv,
   giveToUnprivileged,
   headlessSignIn,
   httpGet,
+  prepareUnprivileged,
   redirectTo,
   run,
   signInUrl,
   start,
-  tempDir,
-  unprivileged
+  tempDir
 } from "./fixtures/cli.js"
 import type { RunningEmulator } from "./fixtures/emulator.js"
 import { record, startEmulator } from "./fixtures/emulator.js"
@@ -405,11 +406,10 @@ describe.concurrent("effect-entra login against the emulator", () => {
     giveToUnprivileged(info)
     giveToUnprivileged(cacheDir)
     Fs.chmodSync(cacheDir, 0o555)
-    const result = await run(
-      ["login", "--emulator", "--no-browser", "--cache-dir", cacheDir],
-      cleanEnv(),
-      unprivileged()
-    )
+    // A copy `nobody` can reach: the checkout may live in a private folder.
+    const kit = await prepareUnprivileged(bin)
+    const result = await run(["login", "--emulator", "--no-browser", "--cache-dir", cacheDir], cleanEnv(), kit)
+      .finally(kit.dispose)
     expect(result.stderr).toBe(
       `effect-entra: cannot write the token cache at ${Path.join(cacheDir, "token-cache.json")}: its folder is ` +
         "read-only (mode 0555); choose another folder with --cache-dir or EFFECT_ENTRA_CACHE_DIR\n"

@@ -10,6 +10,7 @@ import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import * as FileTokenCache from "../src/FileTokenCache.js"
 import type * as TokenCache from "../src/TokenCache.js"
+import { giveToUnprivileged, prepareUnprivileged } from "./fixtures/Unprivileged.js"
 
 const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), "ftc-"))
 const accountKey = "account|https://login.example|client|uid.utid"
@@ -393,19 +394,6 @@ describe("FileTokenCache", () => {
     }), { timeout: 10_000 })
 })
 
-/**
- * Spawn options that run a child without root's powers (root writes through any mode): as `nobody` when the tests
- * run as root, else as the current user, who is already bound by the mode bits.
- */
-const unprivileged = (): { readonly uid?: number; readonly gid?: number } =>
-  process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {}
-
-/** Hands `target` to the user `unprivileged()` runs as. */
-const giveToUnprivileged = (target: string) => {
-  const { gid, uid } = unprivileged()
-  if (uid !== undefined && gid !== undefined) fs.chownSync(target, uid, gid)
-}
-
 describe("FileTokenCache across processes", () => {
   const worker = fileURLToPath(new URL("./fixtures/file-cache-worker.mjs", import.meta.url))
   const dist = fileURLToPath(new URL("../dist/FileTokenCache.js", import.meta.url))
@@ -427,15 +415,18 @@ describe("FileTokenCache across processes", () => {
       fs.mkdirSync(directory)
       giveToUnprivileged(directory)
       fs.chmodSync(directory, 0o555)
+      // A copy `nobody` can reach: the checkout may live in a private folder.
+      const kit = await prepareUnprivileged(worker)
+      const { dispose, execPath = process.execPath, script = worker, ...runAs } = kit
       const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
         execFile(
-          process.execPath,
-          [worker, directory, "ro", "1", ""],
-          { ...unprivileged() },
+          execPath,
+          [script, directory, "ro", "1", ""],
+          runAs,
           (error, _out, stderr) =>
             resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : null, stderr })
         )
-      })
+      }).finally(dispose)
       assert.strictEqual(result.code, 1, result.stderr)
       assert.include(
         result.stderr,
