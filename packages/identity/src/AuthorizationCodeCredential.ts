@@ -29,6 +29,7 @@ import { toInfo } from "./AccessToken.js"
 import { AuthenticationError, InvalidOptionError } from "./AuthenticationError.js"
 import { defaultAuthority, normalizeAuthority, validateTenantId } from "./Authority.js"
 import * as CredentialMetrics from "./CredentialMetrics.js"
+import { isWiped, redemptionKey } from "./internal/redemptionBinding.js"
 import { makeRefreshGate } from "./internal/refreshGate.js"
 import { normalizeScopes } from "./internal/scopes.js"
 import * as SingleFlight from "./internal/singleFlight.js"
@@ -121,7 +122,13 @@ export interface Settings {
   readonly clientId: string
   readonly redirectUri: string
   readonly authority: string
+  /** The credential's own copy of the code: other credentials built from the same options keep theirs. */
   readonly authorizationCode: Redacted.Redacted<string> | undefined
+  /**
+   * The caller's instance, wiped after redemption along with the copy: building again from the same options is
+   * then an `InvalidOptionError` (the code is spent) instead of a second request Entra would refuse.
+   */
+  readonly suppliedAuthorizationCode?: Redacted.Redacted<string> | undefined
   readonly clientSecret: Redacted.Redacted<string> | undefined
   readonly codeVerifier: Redacted.Redacted<string> | undefined
   readonly homeAccountId: string | undefined
@@ -159,6 +166,15 @@ export const validateOptions = (
   const authority = normalizeAuthority(options.authority ?? defaults.authority ?? defaultAuthority)
   if (Either.isLeft(authority)) return Either.left(authority.left)
   const code = options.authorizationCode
+  if (code !== undefined && Redacted.isRedacted(code) && isWiped(code)) {
+    // The code is wiped once redeemed: these options already built a credential that spent it.
+    return fail(
+      "authorizationCode",
+      "this code was already redeemed by a credential built from these options (a code is single-use): build " +
+        "the credential layer once and share it (provide it at the top, or use a ManagedRuntime), or resume the " +
+        "account with homeAccountId"
+    )
+  }
   if (code !== undefined && (!Redacted.isRedacted(code) || typeof Redacted.value(code) !== "string")) {
     return fail("authorizationCode", "must be a Redacted string")
   }
@@ -200,7 +216,8 @@ export const validateOptions = (
     clientId: options.clientId.trim(),
     redirectUri: options.redirectUri,
     authority: authority.right,
-    authorizationCode: code,
+    authorizationCode: code === undefined ? undefined : Redacted.make(Redacted.value(code)),
+    suppliedAuthorizationCode: code,
     clientSecret: options.clientSecret,
     codeVerifier: options.codeVerifier,
     homeAccountId: options.homeAccountId,
@@ -440,9 +457,10 @@ export const fromSettings = (
       state = { _tag: "Redeemed", account, accountKey: accountKeyOf(account.homeAccountId) }
       // The code is single-use: once redeemed, nothing keeps it.
       if (code !== undefined) Redacted.unsafeWipe(code)
+      if (settings.suppliedAuthorizationCode !== undefined) Redacted.unsafeWipe(settings.suppliedAuthorizationCode)
     }
 
-    const redeemNow = (prepared: Prepared, code: Redacted.Redacted<string>, codeKey: string) =>
+    const redeemNow = (prepared: Prepared, code: Redacted.Redacted<string>, codeKey: Option.Option<string>) =>
       Effect.gen(function*() {
         const response = yield* endpoint.redeemCode({
           ...endpointParameters(prepared),
@@ -451,11 +469,12 @@ export const fromSettings = (
           codeVerifier: settings.codeVerifier
         }).pipe(Effect.tapError((error) =>
           Effect.sync(() => {
-            // A definite rejection (4xx but 408/429) or an unreadable 200 means the code is gone for good.
-            const definite = (error.reason === "ErrorResponse" && error.statusCode < 500 &&
-              error.statusCode !== 408 && error.statusCode !== 429) ||
+            // Only an answer that ends the code (invalid_grant: expired, redeemed, PKCE mismatch; or one that needs a
+            // new sign-in: MFA, consent) or an unreadable 200 spends it; after any other error (a wrong secret, a
+            // mistyped scope) the code stays usable and each call reports its own error.
+            const spent = (error.reason === "ErrorResponse" && error.isInteractionRequired) ||
               (error.reason === "InvalidResponse" && error.statusCode === 200)
-            if (definite) state = { _tag: "Spent", error }
+            if (spent) state = { _tag: "Spent", error }
           })
         ))
         const identity = identify(response)
@@ -482,7 +501,7 @@ export const fromSettings = (
         const key = tokenKey(account.homeAccountId, prepared)
         const entry = toEntry(response, prepared, account.homeAccountId)
         yield* cache.setAccessToken(key, entry)
-        yield* cache.setRedemption(codeKey, account.homeAccountId, redemptionTtl)
+        if (Option.isSome(codeKey)) yield* cache.setRedemption(codeKey.value, account.homeAccountId, redemptionTtl)
         adopt(account, code)
         return { account, issued: { key, entry } } satisfies Redemption
       }).pipe(Effect.withSpan("RedeemCode", {
@@ -498,9 +517,11 @@ export const fromSettings = (
       AuthenticationError
     > =>
       Effect.gen(function*() {
-        const codeKey = yield* hashCode(code)
+        const codeKey = yield* Effect.promise(() => redemptionKey(settings, code))
+        // Without a PKCE verifier nothing proves another process holds the same sign-in: redeem here, record nothing.
+        if (Option.isNone(codeKey)) return yield* redeemNow(prepared, code, codeKey)
         const adoptRecorded: Effect.Effect<Option.Option<Redemption>> = Effect.map(
-          cache.getRedemption(codeKey),
+          cache.getRedemption(codeKey.value),
           Option.map((homeAccountId) => {
             const account: AccountInfo = { homeAccountId, tenantId: settings.tenantId }
             adopt(account, code)
@@ -510,7 +531,7 @@ export const fromSettings = (
         // Another process of the fleet may have redeemed this code already.
         const recorded = yield* adoptRecorded
         if (Option.isSome(recorded)) return recorded.value
-        return yield* leased(`redeem|${codeKey}`, adoptRecorded, redeemNow(prepared, code, codeKey))
+        return yield* leased(`redeem|${codeKey.value}`, adoptRecorded, redeemNow(prepared, code, codeKey))
       })
 
     const ensureAccount = (prepared: Prepared): Effect.Effect<Redemption, AuthenticationError> =>
@@ -892,13 +913,6 @@ const reauthenticate = (cause: AuthenticationError) =>
     grantType: "authorization_code",
     errorResponse: cause.errorResponse,
     attempts: 0
-  })
-
-/** The code is a secret: the fleet-wide key for it is a SHA-256 digest. */
-const hashCode = (code: Redacted.Redacted<string>) =>
-  Effect.promise(async () => {
-    const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(Redacted.value(code)))
-    return Buffer.from(digest).toString("base64url")
   })
 
 /** Who the response is for: `client_info` first (MSAL's home account id), else the ID token's `oid`/`tid`. */

@@ -1,0 +1,63 @@
+/**
+ * The key under which a code's redemption is recorded in a shared cache, so other processes of a fleet can adopt
+ * it instead of sending the code again (which Entra would refuse: a code is single-use).
+ *
+ * Adopting a redemption hands over an account and its refresh token, so the record must only be found by a
+ * credential that proves it holds the same sign-in, not merely the same code: a code alone can be stolen or
+ * injected (authorization-code injection, RFC 9700 §4.5). The key is an HMAC keyed by the PKCE verifier over
+ * everything Entra binds the code to (authority, tenant, client, redirect URI) plus the client secret. A
+ * credential whose verifier, redirect URI, client, tenant or secret differs computes another key, finds nothing,
+ * and sends the code to Entra, which refuses a spent code (AADSTS54005). Without a verifier there is no proof,
+ * so there is no key: such a credential never adopts, nor offers, a redemption across processes.
+ */
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+
+/** What the code is bound to. */
+export interface Binding {
+  readonly authority: string
+  readonly tenantId: string
+  readonly clientId: string
+  readonly redirectUri: string
+  readonly clientSecret: Redacted.Redacted<string> | undefined
+  readonly codeVerifier: Redacted.Redacted<string> | undefined
+}
+
+const encoder = new TextEncoder()
+
+/** The record key for this code and binding (base64url HMAC-SHA256), or none without a PKCE verifier. */
+export const redemptionKey = async (
+  binding: Binding,
+  code: Redacted.Redacted<string>
+): Promise<Option.Option<string>> => {
+  if (binding.codeVerifier === undefined) return Option.none()
+  const key = await crypto.subtle.importKey(
+    "raw",
+    encoder.encode(Redacted.value(binding.codeVerifier)),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"]
+  )
+  // A JSON array keeps the fields apart: no value can be shifted into its neighbour.
+  const message = JSON.stringify([
+    "effect-entra/redemption/v1",
+    binding.authority,
+    binding.tenantId.toLowerCase(),
+    binding.clientId,
+    binding.redirectUri,
+    binding.clientSecret === undefined ? null : Redacted.value(binding.clientSecret),
+    Redacted.value(code)
+  ])
+  const mac = await crypto.subtle.sign("HMAC", key, encoder.encode(message))
+  return Option.some(Buffer.from(mac).toString("base64url"))
+}
+
+/** `true` once the code was wiped (it is wiped after redemption: nothing keeps a spent code). */
+export const isWiped = (code: Redacted.Redacted<string>): boolean => {
+  try {
+    Redacted.value(code)
+    return false
+  } catch {
+    return true
+  }
+}
