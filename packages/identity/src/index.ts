@@ -50,3 +50,7 @@ export * as AzureTokenCredential from "./AzureTokenCredential.js"
  * @since 0.1.0
  */
 export * as AuthenticatedHttpClient from "./AuthenticatedHttpClient.js"
+/**
+ * @since 0.1.0
+ */
+export * as CacheEncryption from "./CacheEncryption.js"
