@@ -2,11 +2,11 @@
  * The failures of token acquisition.
  *
  * `AuthenticationError` carries what Entra answered (OAuth `error`, AADSTS codes, trace and correlation ids,
- * `claims`), the HTTP status and a truncated, scrubbed copy of the body. `InvalidOptionError` is raised before
- * any network call when a setting or a `getToken` argument is wrong, and names the field.
+ * `claims`) and the HTTP status. `InvalidOptionError` is raised before any network call when a setting or a
+ * `getToken` argument is wrong, and names the field.
  *
- * Neither ever holds a secret: messages, `toJSON()` and `util.inspect` show only the fields below, and the raw
- * body has every token-like field replaced with `***` before it is kept.
+ * Neither ever holds a secret: messages, `toJSON()` and `util.inspect` show only the fields below; of the body,
+ * only Entra's documented error fields are kept (an allow-list), with the request's own secrets blanked out.
  *
  * @since 0.1.0
  */
@@ -46,6 +46,12 @@ export interface ErrorResponse {
  *   `access_token`, a body cut off).
  * - `ReauthenticationRequired`: there is nothing left to redeem (the code was used or rejected and no refresh
  *   token is cached); the user must sign in again.
+ * - `ResponseTooLarge`: the answer's body is larger than the cap (`maxResponseBytes`, 1 MiB by default); reading
+ *   stopped there. Never retried.
+ * - `DeadlineExceeded`: the request, retries and `Retry-After` waits included, did not finish within its deadline
+ *   (`deadline`, 60 s by default).
+ * - `InvalidRequest`: refused before it was sent (a tenant id or authority that is not valid); the credential
+ *   checks these earlier and raises `InvalidOptionError` instead.
  *
  * @since 0.1.0
  * @category models
@@ -56,6 +62,9 @@ export type Reason =
   | "Timeout"
   | "InvalidResponse"
   | "ReauthenticationRequired"
+  | "ResponseTooLarge"
+  | "DeadlineExceeded"
+  | "InvalidRequest"
 
 /**
  * The grant a failed request used.
@@ -95,7 +104,12 @@ export class AuthenticationError extends Data.TaggedError("AuthenticationError")
   readonly attempts?: number | undefined
   /** Entra's `Retry-After`, in milliseconds, when it sent one. */
   readonly retryAfterMs?: number | undefined
-  /** The response body, truncated to 2 KiB, with token-like fields replaced by `***`. */
+  /**
+   * What was kept of the response body: for JSON, Entra's error fields (`error`, `error_description`,
+   * `error_codes`, `timestamp`, `trace_id`, `correlation_id`, `suberror`, `claims`, `error_uri`) and the names of
+   * any others with `***` as values; for other bodies (an HTML page), at most 200 characters of their text. The
+   * request's secrets and token-like values are blanked out.
+   */
   readonly body?: string | undefined
   /** The underlying transport or decoding error (never the HTTP request, which holds the form body). */
   readonly cause?: unknown
@@ -122,9 +136,9 @@ export class AuthenticationError extends Data.TaggedError("AuthenticationError")
 
   override get message(): string {
     const { error, errorDescription } = this.errorResponse
-    const summary = firstLine(errorDescription)
+    const summary = clip(firstLine(errorDescription), maxMessageQuote)
     const status = this.statusCode > 0 ? `, HTTP ${this.statusCode}` : ""
-    return `${summary} (${error}${status})`
+    return `${summary} (${clip(error, 128)}${status})`
   }
 
   /** Only the documented fields; the cause and the body stay out of serialised output. */
@@ -180,10 +194,15 @@ export class InvalidOptionError extends Data.TaggedError("InvalidOptionError")<{
  */
 export type TokenError = AuthenticationError | InvalidOptionError
 
+// A message quotes at most this much of Entra's description; the typed fields keep more.
+const maxMessageQuote = 2048
+
+const clip = (text: string, max: number): string => (text.length > max ? `${text.slice(0, max)}...` : text)
+
 const firstLine = (description: string): string => {
   // Entra appends "\r\nTrace ID: ..." (older) or " Trace ID: ..." (newer) to the AADSTS text.
-  const cut = description.search(/\r?\n|\s+Trace ID:/)
-  return (cut === -1 ? description : description.slice(0, cut)).trim()
+  const cut = description.slice(0, 2 * maxMessageQuote).search(/\r?\n|\s+Trace ID:/)
+  return (cut === -1 ? description.slice(0, 2 * maxMessageQuote) : description.slice(0, cut)).trim()
 }
 
 const parseAadsts = (description: string): number | undefined => {

@@ -6,10 +6,12 @@
  */
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Undici from "@effect/platform-node/Undici"
-import type * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
+import * as Crypto from "node:crypto"
 import * as Fs from "node:fs"
 import * as tls from "node:tls"
 
@@ -58,13 +60,61 @@ const secureContextFor = (extra: ReadonlyArray<string>): tls.SecureContext => {
 export const layer = (options?: { readonly ca?: CaCertificates | undefined }): Layer.Layer<HttpClient.HttpClient> => {
   const extra = extraOf(options?.ca)
   if (extra === undefined) return NodeHttpClient.layerUndici
+  const invalid = invalidCa(extra)
+  if (invalid !== undefined) return refusing(invalid)
   return withDispatcher(
     Effect.acquireRelease(Effect.sync(() => makeAgent(extra)), (agent) => Effect.promise(() => agent.destroy()))
   )
 }
 
-const extraOf = (ca: CaCertificates | undefined): ReadonlyArray<string> | undefined =>
+/**
+ * The `ca` option as a list of texts.
+ *
+ * @since 0.1.0
+ * @category internals
+ */
+export const extraOf = (ca: CaCertificates | undefined): ReadonlyArray<string> | undefined =>
   ca === undefined ? undefined : (Array.isArray(ca) ? ca : [ca as string | Buffer]).map(String)
+
+const pemBlock = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g
+
+/**
+ * Why the `ca` option is not PEM certificate text, or `undefined` when it is. Node ignores what it cannot parse
+ * there, so a file path passed by mistake would surface only as a rejected certificate on every request.
+ *
+ * @since 0.1.0
+ * @category validation
+ */
+export const invalidCa = (extra: ReadonlyArray<string>): string | undefined => {
+  for (const [index, text] of extra.entries()) {
+    const blocks = text.match(pemBlock) ?? []
+    const looksLikePath = !text.includes("\n") && /[/\\]|\.(?:pem|crt|cer)$/i.test(text.trim())
+    if (blocks.length === 0) {
+      return `ca[${index}] is not PEM certificate text` +
+        (looksLikePath ? " (it looks like a file path: pass the file's contents)" : "")
+    }
+    for (const block of blocks) {
+      try {
+        new Crypto.X509Certificate(block)
+      } catch {
+        return `ca[${index}] holds a PEM block that is not a valid certificate`
+      }
+    }
+  }
+  return undefined
+}
+
+// An HttpClient that fails every request at once, with a cause whose code says it is permanent: the layer's type
+// stays infallible, and the token endpoint reports the mistake on the first request instead of after retries.
+const refusing = (reason: string): Layer.Layer<HttpClient.HttpClient> => {
+  const cause = Object.assign(new Error(`NodeHttp: ${reason}`), { code: "ERR_INVALID_CA" })
+  return Layer.succeed(
+    HttpClient.HttpClient,
+    HttpClient.make((request) =>
+      Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause, description: cause.message }))
+    )
+  )
+}
 
 // One secure context for the pool: a `ca` list in the connect options is parsed again on every TLS handshake
 // (~140 roots: ~18 ms per connection here, against ~2 ms with a shared context).
@@ -99,6 +149,8 @@ export const layerShared = (
   options?: { readonly ca?: CaCertificates | undefined }
 ): Layer.Layer<HttpClient.HttpClient> => {
   const extra = extraOf(options?.ca)
+  const invalid = extra === undefined ? undefined : invalidCa(extra)
+  if (invalid !== undefined) return refusing(invalid)
   const acquire = Effect.sync((): SharedPool => {
     const key = extra === undefined ? "" : `ca:${extra.join("\n")}`
     let pool = sharedPools.get(key)

@@ -29,6 +29,7 @@ import * as Redacted from "effect/Redacted"
 import type * as AccessTokenModule from "./AccessToken.js"
 import { AuthenticationError, InvalidOptionError } from "./AuthenticationError.js"
 import * as Credential from "./AuthorizationCodeCredential.js"
+import { facadeHttpOptions, toAzureAccessToken } from "./internal/facadeOptions.js"
 import * as NodeHttp from "./NodeHttp.js"
 import * as TokenCache from "./TokenCache.js"
 import * as TokenEndpoint from "./TokenEndpoint.js"
@@ -68,16 +69,19 @@ export interface AuthorizationCodeCredentialOptions {
   /** Accepted for drop-in compatibility; this credential never calls instance discovery. */
   readonly disableInstanceDiscovery?: boolean | undefined
   readonly retryOptions?: {
-    /** Retries after the first attempt. Default 3. */
+    /** Retries after the first attempt: 0 to 9. Default 3. */
     readonly maxRetries?: number | undefined
-    /** The first backoff delay. Default 800 ms. */
+    /** The first backoff delay: 0 to 60 000 ms. Default 800 ms. */
     readonly retryDelayInMs?: number | undefined
-    /** The largest backoff delay. Default 30 000 ms. */
+    /** The largest backoff delay: 0 to 600 000 ms. Default 30 000 ms. */
     readonly maxRetryDelayInMs?: number | undefined
   } | undefined
-  /** Time-out of one token request, body included. Default 30 000 ms. */
+  /** Time-out of one attempt of a token request, body included. Default 30 000 ms; 1 to 600 000. */
   readonly requestTimeoutInMs?: number | undefined
-  /** Extra CA certificates (PEM) to trust besides Node's roots, e.g. a TLS-inspecting proxy's or an emulator's. */
+  /**
+   * Extra CA certificates (PEM text, not a file path) to trust besides Node's roots, e.g. a TLS-inspecting
+   * proxy's or an emulator's.
+   */
   readonly ca?: string | Buffer | ReadonlyArray<string | Buffer> | undefined
   /** A cache shared with other credentials (see {@link createTokenCache}); default: one of its own. */
   readonly tokenCache?: TokenCache.Service | undefined
@@ -184,7 +188,8 @@ export class AuthorizationCodeCredential {
     const clientSecret = withSecret ? third : options.clientSecret
     const code = withSecret ? fourth : third
     const redirectUri = withSecret ? fifth : fourth
-    const retry = options.retryOptions
+    const http = facadeHttpOptions(options)
+    if (Either.isLeft(http)) throw http.left
     const settings = Credential.validateOptions({
       tenantId,
       clientId,
@@ -195,12 +200,7 @@ export class AuthorizationCodeCredential {
       authority: options.authority ?? options.authorityHost,
       additionallyAllowedTenants: options.additionallyAllowedTenants,
       disableMultiTenantAuth: options.disableMultiTenantAuth,
-      http: {
-        maxAttempts: retry?.maxRetries === undefined ? undefined : retry.maxRetries + 1,
-        baseDelay: retry?.retryDelayInMs,
-        maxDelay: retry?.maxRetryDelayInMs,
-        requestTimeout: options.requestTimeoutInMs
-      }
+      http: http.right
     }, {
       authority: process.env.AZURE_AUTHORITY_HOST,
       disableMultiTenantAuth: Credential.parseFlag(process.env.AZURE_IDENTITY_DISABLE_MULTITENANTAUTH)
@@ -214,7 +214,8 @@ export class AuthorizationCodeCredential {
     const credential = Layer.scoped(
       Credential.AuthorizationCodeCredential,
       Effect.gen(function*() {
-        const endpoint = yield* TokenEndpoint.make(settings.right.http)
+        // Checked in this constructor already.
+        const endpoint = yield* Effect.orDie(TokenEndpoint.make(settings.right.http))
         const cache = options.tokenCache ?? (yield* TokenCache.makeMemory)
         return yield* Credential.fromSettings(settings.right, cache, endpoint)
       })
@@ -325,15 +326,5 @@ const httpLayer = (options: AuthorizationCodeCredentialOptions): Layer.Layer<Htt
   options.httpClient !== undefined
     ? Layer.succeed(HttpClientTag.HttpClient, options.httpClient)
     : NodeHttp.layerShared({ ca: options.ca })
-
-const toAzureAccessToken = (token: AccessTokenModule.AccessToken): AccessToken =>
-  token.refreshAfterTimestamp === undefined
-    ? { token: Redacted.value(token.token), expiresOnTimestamp: token.expiresOnTimestamp, tokenType: "Bearer" }
-    : {
-      token: Redacted.value(token.token),
-      expiresOnTimestamp: token.expiresOnTimestamp,
-      refreshAfterTimestamp: token.refreshAfterTimestamp,
-      tokenType: "Bearer"
-    }
 
 const abortError = () => new DOMException("The operation was aborted.", "AbortError")

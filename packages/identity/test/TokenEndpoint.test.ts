@@ -28,9 +28,10 @@ const refreshRequest: TokenEndpoint.RefreshRequest = {
 const endpointFor = (entra: ScriptedEntra.ScriptedEntra, options?: TokenEndpoint.Options) =>
   TokenEndpoint.make(options).pipe(Effect.provide(entra.layer))
 
-// The per-attempt time-out is a sleep on the TestClock too, and stays listed after the attempt ends: make it
+// The per-attempt time-out (and so the deadline, which defaults to it when longer) is a sleep on the TestClock
+// too, and stays listed after the attempt ends: make it
 // long enough to tell apart from the back-off.
-const timeoutMs = 3_600_000
+const timeoutMs = 600_000
 
 /** Waits (real turns, clock still) until the retry loop sleeps, and returns when it will wake. */
 const awaitBackoff = Effect.gen(function*() {
