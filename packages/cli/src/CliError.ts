@@ -9,7 +9,8 @@
  * | 2 | invalid usage or settings (bad flag, bad config file, no client id, emulator not running) |
  * | 3 | not signed in, or the sign-in has expired: run `effect-entra login` |
  * | 4 | timed out waiting for the browser sign-in |
- * | 5 | the token cache cannot be written |
+ * | 5 | the token cache cannot be used: its folder cannot be written, is not yours, is open to other users or is a
+ * symbolic link; or it is encrypted with a key this process does not have (`EFFECT_ENTRA_CACHE_KEY`) |
  * | 130 | cancelled (Ctrl+C) |
  *
  * @since 0.1.0
@@ -125,17 +126,20 @@ export class TokenRequestError extends Data.TaggedError("TokenRequestError")<{
 }
 
 /**
- * The token cache folder or file cannot be created or written.
+ * The token cache folder or file (or another file the CLI keeps there) cannot be created, written or trusted, or
+ * the cache is encrypted with a key this process does not have. Nothing was changed.
  *
  * @since 0.1.0
  * @category errors
  */
 export class CacheNotWritableError extends Data.TaggedError("CacheNotWritableError")<{
   readonly detail: string
+  /** What to do; by default, choose another folder. */
+  readonly hint?: string | undefined
   readonly cause?: unknown
 }> {
   override get message(): string {
-    return `${this.detail}; choose another folder with --cache-dir or EFFECT_ENTRA_CACHE_DIR`
+    return `${this.detail}; ${this.hint ?? "choose another folder with --cache-dir or EFFECT_ENTRA_CACHE_DIR"}`
   }
 }
 

@@ -9,11 +9,14 @@
  *
  * The cache folder is `--cache-dir`, else `EFFECT_ENTRA_CACHE_DIR`, else `$XDG_STATE_HOME/effect-entra` when that is
  * set, else `~/.effect-entra`. A client secret comes only from `AZURE_CLIENT_SECRET` or the config file, never a flag;
- * the cache encryption key only from `EFFECT_ENTRA_CACHE_KEY`.
+ * the cache encryption key only from `EFFECT_ENTRA_CACHE_KEY` (and, while rotating, the keys it replaces from
+ * `EFFECT_ENTRA_CACHE_PREVIOUS_KEYS`, separated by commas). The config file and `emulator.json` are read only when
+ * they and the cache folder are the current user's and not symbolic links (else a {@link CacheNotWritableError}).
  *
  * @since 0.1.0
  */
 import * as Authority from "@effect-entra/identity/Authority"
+import * as CacheEncryption from "@effect-entra/identity/CacheEncryption"
 import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -21,12 +24,12 @@ import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
-import * as Fs from "node:fs/promises"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import type { EmulatorNotRunningError } from "./CliError.js"
-import { SettingsError } from "./CliError.js"
+import { CacheNotWritableError, SettingsError } from "./CliError.js"
 import * as EmulatorInfo from "./EmulatorInfo.js"
+import * as Session from "./Session.js"
 
 /**
  * What the flags said (each `None` when not given).
@@ -72,6 +75,8 @@ export interface Settings {
   readonly loginScopes: ReadonlyArray<string>
   readonly cacheDir: string
   readonly cacheKey: Redacted.Redacted<string> | undefined
+  /** Keys an encrypted cache may still be sealed with while rotating (`EFFECT_ENTRA_CACHE_PREVIOUS_KEYS`). */
+  readonly cachePreviousKeys?: ReadonlyArray<Redacted.Redacted<string>> | undefined
   /** Extra CA certificates to trust (the emulator's). */
   readonly ca: string | undefined
   readonly emulator: EmulatorInfo.RunningEmulator | undefined
@@ -130,6 +135,7 @@ const nonEmptyRedacted = (name: string) =>
 const Env = Config.all({
   cacheDir: nonEmpty("EFFECT_ENTRA_CACHE_DIR"),
   cacheKey: nonEmptyRedacted("EFFECT_ENTRA_CACHE_KEY"),
+  cachePreviousKeys: nonEmptyRedacted("EFFECT_ENTRA_CACHE_PREVIOUS_KEYS"),
   stateHome: nonEmpty("XDG_STATE_HOME"),
   authority: nonEmpty("AZURE_AUTHORITY_HOST"),
   tenantId: nonEmpty("AZURE_TENANT_ID"),
@@ -165,22 +171,25 @@ const expandHome = (path: string) =>
   path === "~" || path.startsWith("~/") ? Path.join(Os.homedir(), path.slice(1)) : path
 
 /**
- * Reads `<cache-dir>/config.json`; a missing file is an empty config.
+ * Reads `<cache-dir>/config.json`; a missing file is an empty config. It may hold a client secret: a mode open to
+ * other users is tightened (0600) with a warning.
  *
  * @since 0.1.0
  * @category resolution
  */
-export const readConfigFile = (cacheDir: string): Effect.Effect<ConfigFile, SettingsError> =>
+export const readConfigFile = (cacheDir: string): Effect.Effect<ConfigFile, SettingsError | CacheNotWritableError> =>
   Effect.gen(function*() {
     const file = Path.join(cacheDir, "config.json")
-    const text = yield* Effect.tryPromise({
-      try: () => Fs.readFile(file, "utf8"),
-      catch: (error) => error as NodeJS.ErrnoException
-    }).pipe(
-      Effect.catchAll((error) =>
-        error.code === "ENOENT" || error.code === "ENOTDIR"
-          ? Effect.succeed(undefined)
-          : new SettingsError({ reason: `cannot read the config file ${file}: ${error.code ?? error.message}` })
+    const text = yield* Session.readPrivateFile(file, 0o077).pipe(
+      Effect.map(Option.getOrUndefined),
+      Effect.mapError((error) =>
+        error.reason === "Unsafe"
+          ? new CacheNotWritableError({
+            detail: `refusing the config file ${file}: ${error.detail}`,
+            hint: "use a folder of your own, closed to other users, with --cache-dir or EFFECT_ENTRA_CACHE_DIR",
+            cause: error
+          })
+          : new SettingsError({ reason: `cannot read the config file ${file}: ${error.detail}` })
       )
     )
     if (text === undefined) return {}
@@ -224,7 +233,7 @@ const checkRedirectUri = (uri: string, source: string): Either.Either<string, Se
 export const resolve = (
   flags: Flags,
   options: { readonly checkEmulatorReachable: boolean }
-): Effect.Effect<Settings, SettingsError | EmulatorNotRunningError> =>
+): Effect.Effect<Settings, SettingsError | EmulatorNotRunningError | CacheNotWritableError> =>
   Effect.gen(function*() {
     const { cacheDir, source: cacheDirSource } = yield* resolveCacheDir(flags.cacheDir)
     const env = yield* Env.pipe(
@@ -305,6 +314,10 @@ export const resolve = (
       loginScopes: file.scopes !== undefined && file.scopes.length > 0 ? file.scopes : defaults.loginScopes,
       cacheDir,
       cacheKey: Option.getOrUndefined(env.cacheKey),
+      cachePreviousKeys: Option.match(env.cachePreviousKeys, {
+        onNone: () => undefined,
+        onSome: CacheEncryption.splitKeyList
+      }),
       ca: emulator?.caPem,
       emulator,
       sources: { authority: authoritySource, tenantId: tenantSource, clientId: client[0], cacheDir: cacheDirSource }

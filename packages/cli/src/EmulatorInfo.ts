@@ -8,11 +8,13 @@ import type { Defaults } from "@effect-entra/emulator/Emulator"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Fs from "node:fs/promises"
 import * as Https from "node:https"
 import * as Path from "node:path"
-import { EmulatorNotRunningError } from "./CliError.js"
+import { CacheNotWritableError, EmulatorNotRunningError } from "./CliError.js"
+import * as Session from "./Session.js"
 
 /**
  * The file's contents. No secret: the CLI signs in with the emulator's public client.
@@ -88,26 +90,21 @@ export const filePath = (cacheDir: string): string => Path.join(Path.resolve(cac
 
 class FileError extends Data.TaggedError("FileError")<{ readonly detail: string }> {}
 
-const errnoOf = (error: unknown): string | undefined => (error as NodeJS.ErrnoException | undefined)?.code
-
 /**
- * Writes the file (mode 0600, folder 0700), atomically.
+ * Writes the file atomically: the folder is created (0700) or must be the current user's and closed to others, the
+ * text goes to a random temporary name created exclusively (0600), then is renamed over the file. A symbolic link
+ * is refused, never followed.
  *
  * @since 0.1.0
  * @category writing
  */
-export const write = (cacheDir: string, info: EmulatorInfo): Effect.Effect<string, FileError> =>
-  Effect.tryPromise({
-    try: async () => {
-      const target = filePath(cacheDir)
-      await Fs.mkdir(Path.dirname(target), { recursive: true, mode: 0o700 })
-      const temp = `${target}.${process.pid}.tmp`
-      await Fs.writeFile(temp, JSON.stringify(info, null, 2) + "\n", { mode: 0o600 })
-      await Fs.rename(temp, target)
-      return target
-    },
-    catch: (error) => new FileError({ detail: `cannot write ${filePath(cacheDir)}: ${errnoOf(error) ?? error}` })
-  })
+export const write = (cacheDir: string, info: EmulatorInfo): Effect.Effect<string, FileError> => {
+  const target = filePath(cacheDir)
+  return Session.writePrivateFile(target, JSON.stringify(info, null, 2) + "\n").pipe(
+    Effect.as(target),
+    Effect.mapError((error) => new FileError({ detail: `cannot write ${target}: ${error.detail}` }))
+  )
+}
 
 /**
  * Removes the file if it still names this process (another `effect-entra emulator` may have replaced it).
@@ -140,7 +137,8 @@ const health = (authority: string, ca: string): Promise<void> =>
 
 /**
  * Reads the file and the CA certificate; with `checkReachable`, also asks the emulator for its health over TLS.
- * Every failure is an {@link EmulatorNotRunningError} telling the user to start it.
+ * Every failure is an {@link EmulatorNotRunningError} telling the user to start it, except a file or folder that is
+ * not the current user's or is a symbolic link: a {@link CacheNotWritableError}.
  *
  * @since 0.1.0
  * @category reading
@@ -148,14 +146,22 @@ const health = (authority: string, ca: string): Promise<void> =>
 export const read = (
   cacheDir: string,
   options: { readonly checkReachable: boolean }
-): Effect.Effect<RunningEmulator, EmulatorNotRunningError> => {
+): Effect.Effect<RunningEmulator, EmulatorNotRunningError | CacheNotWritableError> => {
   const infoFile = filePath(cacheDir)
   const notRunning = (detail: string) => new EmulatorNotRunningError({ infoFile, detail })
   return Effect.gen(function*() {
-    const text = yield* Effect.tryPromise({
-      try: () => Fs.readFile(infoFile, "utf8"),
-      catch: (error) => notRunning(errnoOf(error) === "ENOENT" ? `no ${infoFile}` : `cannot read ${infoFile}`)
-    })
+    const text = yield* Session.readPrivateFile(infoFile, 0o022).pipe(
+      Effect.mapError((error) =>
+        error.reason === "Unsafe"
+          ? new CacheNotWritableError({
+            detail: `refusing ${infoFile}: ${error.detail}`,
+            hint: "use a folder of your own, closed to other users, with --cache-dir or EFFECT_ENTRA_CACHE_DIR",
+            cause: error
+          })
+          : notRunning(`cannot read ${infoFile}`)
+      ),
+      Effect.flatMap(Option.match({ onNone: () => notRunning(`no ${infoFile}`), onSome: Effect.succeed }))
+    )
     const decoded = decode(text)
     if (Either.isLeft(decoded)) return yield* notRunning(`${infoFile} is not an emulator info file`)
     const info = decoded.right

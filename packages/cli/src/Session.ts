@@ -7,38 +7,69 @@
 import * as FileTokenCache from "@effect-entra/identity/FileTokenCache"
 import * as NodeHttp from "@effect-entra/identity/NodeHttp"
 import * as TokenCache from "@effect-entra/identity/TokenCache"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as NodePath from "@effect/platform-node/NodePath"
 import type * as FileSystem from "@effect/platform/FileSystem"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as Path from "@effect/platform/Path"
 import * as Effect from "effect/Effect"
-import type * as Layer from "effect/Layer"
+import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import { CacheNotWritableError, NotSignedInError, SettingsError } from "./CliError.js"
 import type { Settings } from "./CliSettings.js"
 
+const keyHint = "set EFFECT_ENTRA_CACHE_KEY to the key the cache was written with (while rotating, the old key " +
+  "goes in EFFECT_ENTRA_CACHE_PREVIOUS_KEYS), or move the file away to start over"
+
+const unsafeHint = "use a folder of your own, closed to other users, with --cache-dir or EFFECT_ENTRA_CACHE_DIR"
+
 /**
- * Opens the cache (nothing is read or created yet). A bad `EFFECT_ENTRA_CACHE_KEY` is a {@link SettingsError}.
+ * The CLI's error for a cache that cannot be used, with what to do about it.
+ *
+ * @since 0.1.0
+ * @category cache
+ */
+export const cacheError = (error: FileTokenCache.FileTokenCacheError): CacheNotWritableError =>
+  new CacheNotWritableError({
+    detail: error.message,
+    hint: error.reason === "KeyMismatch" ? keyHint : error.reason === "Unsafe" ? unsafeHint : undefined,
+    cause: error
+  })
+
+/**
+ * Opens the cache and checks that its folder and file can be trusted (ours, not symbolic links); creates nothing.
+ * A bad `EFFECT_ENTRA_CACHE_KEY` or `EFFECT_ENTRA_CACHE_PREVIOUS_KEYS` is a {@link SettingsError}.
  *
  * @since 0.1.0
  * @category cache
  */
 export const openCache = (
   settings: Settings
-): Effect.Effect<FileTokenCache.Service, SettingsError, FileSystem.FileSystem | Path.Path> =>
-  FileTokenCache.make({ directory: settings.cacheDir, encryptionKey: settings.cacheKey }).pipe(
-    Effect.mapError((error) => new SettingsError({ reason: `EFFECT_ENTRA_CACHE_KEY: ${error.detail}` }))
+): Effect.Effect<FileTokenCache.Service, SettingsError | CacheNotWritableError, FileSystem.FileSystem | Path.Path> =>
+  FileTokenCache.make({
+    directory: settings.cacheDir,
+    encryptionKey: settings.cacheKey,
+    previousEncryptionKeys: settings.cachePreviousKeys
+  }).pipe(
+    Effect.mapError((error) =>
+      new SettingsError({
+        reason: error.detail.startsWith("previous key")
+          ? `EFFECT_ENTRA_CACHE_PREVIOUS_KEYS: ${error.detail}`
+          : `EFFECT_ENTRA_CACHE_KEY: ${error.detail}`
+      })
+    ),
+    Effect.tap((cache) => Effect.mapError(cache.ensureSafe, cacheError))
   )
 
 /**
- * Creates the folder (0700) and checks the cache can be written, before anything depends on it.
+ * Creates the folder (0700) and checks the cache can be written, before anything depends on it: the folder is ours
+ * and closed to others, and an encrypted cache can be decrypted with the key this process has.
  *
  * @since 0.1.0
  * @category cache
  */
 export const ensureWritable = (cache: FileTokenCache.Service): Effect.Effect<void, CacheNotWritableError> =>
-  cache.ensureWritable.pipe(
-    Effect.mapError((error) => new CacheNotWritableError({ detail: error.message, cause: error }))
-  )
+  Effect.mapError(cache.ensureWritable, cacheError)
 
 /**
  * Fails when the last write reached memory only (the disk refused it).
@@ -52,8 +83,36 @@ export const checkLastWrite = (
 ): Effect.Effect<void, CacheNotWritableError> =>
   Effect.flatMap(cache.lastWriteError, (error) =>
     Option.isSome(error)
-      ? new CacheNotWritableError({ detail: `${what}: ${error.value.message}`, cause: error.value })
+      ? new CacheNotWritableError({
+        detail: `${what}: ${error.value.message}`,
+        hint: cacheError(error.value).hint,
+        cause: error.value
+      })
       : Effect.void)
+
+/**
+ * Reads a file the CLI keeps in the cache folder, under the cache's rules (see `FileTokenCache.readPrivateFile`):
+ * `None` when it or the folder is missing.
+ *
+ * @since 0.1.0
+ * @category files
+ */
+export const readPrivateFile = (
+  file: string,
+  looseBits: number
+): Effect.Effect<Option.Option<string>, FileTokenCache.FileTokenCacheError> =>
+  FileTokenCache.readPrivateFile(file, { looseBits }).pipe(Effect.provide(nodeFiles))
+
+/**
+ * Writes a file the CLI keeps in the cache folder, under the cache's rules (see `FileTokenCache.writePrivateFile`).
+ *
+ * @since 0.1.0
+ * @category files
+ */
+export const writePrivateFile = (file: string, text: string): Effect.Effect<void, FileTokenCache.FileTokenCacheError> =>
+  FileTokenCache.writePrivateFile(file, text).pipe(Effect.provide(nodeFiles))
+
+const nodeFiles = Layer.merge(NodeFileSystem.layer, NodePath.layer)
 
 /**
  * The accounts signed in with this authority and app, the most recently updated first.

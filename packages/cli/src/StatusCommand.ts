@@ -61,7 +61,17 @@ export const formatIn = (ms: number): string => {
   return ms >= 0 ? `in ${text}` : `${text} ago`
 }
 
-const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z")
+/**
+ * An epoch-ms time as ISO 8601 to the second, or `"invalid"` for a value no date can hold (a cache written by
+ * anything can hold any number, and `toISOString` throws on those).
+ *
+ * @since 0.1.0
+ * @category formatting
+ */
+export const isoTime = (ms: number): string => {
+  const date = new Date(ms)
+  return Number.isNaN(date.getTime()) ? "invalid" : date.toISOString().replace(/\.\d{3}Z$/, "Z")
+}
 
 const describeAccount = (
   account: TokenCache.AccountEntry,
@@ -75,13 +85,14 @@ const describeAccount = (
   tenantId: account.tenantId,
   default: isDefault,
   refreshToken: account.refreshToken !== undefined,
-  updatedOn: iso(account.updatedOn),
+  updatedOn: isoTime(account.updatedOn),
   accessTokens: tokens.map((entry) => ({
     scopes: entry.scopes,
     tenantId: entry.tenantId,
     cae: entry.cae,
-    expiresOn: iso(entry.expiresOn),
-    expired: entry.expiresOn <= now
+    expiresOn: isoTime(entry.expiresOn),
+    // A value that is not a time cannot be trusted to be in the future.
+    expired: !(entry.expiresOn > now) || isoTime(entry.expiresOn) === "invalid"
   }))
 })
 
@@ -110,6 +121,7 @@ export const status = Effect.fn("StatusCommand.status")(function*(input: StatusI
       {
         cacheFile: cache.filePath,
         encrypted,
+        keyId: cache.keyId,
         authority: settings.authority,
         clientId: settings.clientId,
         tenantId: settings.tenantId,
@@ -122,7 +134,9 @@ export const status = Effect.fn("StatusCommand.status")(function*(input: StatusI
     ))
   } else {
     const source = (s: CliSettings.Source) => s === "default" ? "" : ` (${s})`
-    yield* Output.line(`cache      ${cache.filePath} (${encrypted ? "AES-256-GCM" : "plaintext"})`)
+    yield* Output.line(
+      `cache      ${cache.filePath} (${encrypted ? `AES-256-GCM, key id ${cache.keyId}` : "plaintext"})`
+    )
     yield* Output.line(`authority  ${settings.authority}${source(settings.sources.authority)}`)
     yield* Output.line(`app        ${settings.clientId}${source(settings.sources.clientId)}`)
     yield* Output.line(`tenant     ${settings.tenantId}${source(settings.sources.tenantId)}`)
@@ -141,12 +155,11 @@ export const status = Effect.fn("StatusCommand.status")(function*(input: StatusI
       if (account.accessTokens.length === 0) yield* Output.line("    access tokens  none")
       for (const [index, entry] of account.accessTokens.entries()) {
         const expires = Date.parse(entry.expiresOn)
+        const left = Number.isNaN(expires) ? "not a valid time" : formatIn(expires - now)
         yield* Output.line(
           `    ${index === 0 ? "access tokens " : "              "} ${entry.scopes.join(" ")}${
             entry.cae ? " (CAE)" : ""
-          }, tenant ${entry.tenantId}, ${entry.expired ? "expired" : "expires"} ${entry.expiresOn} (${
-            formatIn(expires - now)
-          })`
+          }, tenant ${entry.tenantId}, ${entry.expired ? "expired" : "expires"} ${entry.expiresOn} (${left})`
         )
       }
     }

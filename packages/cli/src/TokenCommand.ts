@@ -18,6 +18,7 @@ import * as CliSettings from "./CliSettings.js"
 import * as EmulatorInfo from "./EmulatorInfo.js"
 import * as Output from "./Output.js"
 import * as Session from "./Session.js"
+import * as StatusCommand from "./StatusCommand.js"
 
 /**
  * @since 0.1.0
@@ -99,7 +100,7 @@ export const token = Effect.fn("TokenCommand.token")(function*(input: TokenInput
   if (input.json) {
     const json: TokenJson = {
       token: Redacted.value(accessToken.token),
-      expiresOn: new Date(accessToken.expiresOnTimestamp).toISOString(),
+      expiresOn: StatusCommand.isoTime(accessToken.expiresOnTimestamp),
       tokenType: accessToken.tokenType,
       scopes,
       tenantId: settings.tenantId

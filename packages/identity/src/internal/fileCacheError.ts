@@ -61,5 +61,9 @@ export const isAlreadyExists = (error: unknown): boolean => asSystemError(error)
 
 export const isNotFound = (error: unknown): boolean => asSystemError(error)?.reason === "NotFound"
 
+/** Nothing there: the path, or one of its parents, does not exist or is not a folder. */
+export const isMissingPath = (error: unknown): boolean =>
+  isNotFound(error) || (asSystemError(error)?.cause as NodeJS.ErrnoException | undefined)?.code === "ENOTDIR"
+
 /** `0644`. */
 export const octal = (mode: number): string => (mode & 0o7777).toString(8).padStart(4, "0")

@@ -108,11 +108,7 @@ export const make = (options: StoreOptions): Effect.Effect<Store> =>
           setAside = read.text
           yield* Effect.logWarning(`token cache ${filePath} ignored, ${decoded.why}; starting from an empty cache`)
         } else {
-          blocked = refuse(
-            "KeyMismatch",
-            `${decoded.why}. Set EFFECT_ENTRA_CACHE_KEY to the key it was written with (the old one may go in ` +
-              "EFFECT_ENTRA_CACHE_PREVIOUS_KEYS), or move the file away to start over; nothing was changed"
-          )
+          blocked = refuse("KeyMismatch", `${decoded.why}; nothing was changed`)
           yield* Effect.logWarning(`token cache ${filePath} ignored, ${decoded.why}`)
         }
       })

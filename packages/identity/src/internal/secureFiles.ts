@@ -8,7 +8,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import { randomBytes } from "node:crypto"
-import { FileTokenCacheError, isNotFound, octal, reasonOf } from "./fileCacheError.js"
+import { FileTokenCacheError, isMissingPath, isNotFound, octal, reasonOf } from "./fileCacheError.js"
 
 const currentUid = (): number | undefined => process.getuid?.()
 
@@ -50,7 +50,7 @@ export const checkFolder = (
     }
     const info = yield* Effect.either(fs.stat(directory))
     if (Either.isLeft(info)) {
-      if (!options.create && isNotFound(info.left)) return "Missing" as const
+      if (!options.create && isMissingPath(info.left)) return "Missing" as const
       return yield* fail("WriteFailed", reasonOf(info.left), info.left)
     }
     if (info.right.type !== "Directory") return yield* fail("WriteFailed", "it is not a directory")
