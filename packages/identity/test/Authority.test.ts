@@ -60,7 +60,10 @@ describe("Authority.normalizeAuthority", () => {
   it("keeps a bare host, a host with a port and a base path", () => {
     assert.deepStrictEqual(Authority.normalizeAuthority("login.example"), Either.right("https://login.example"))
     assert.deepStrictEqual(Authority.normalizeAuthority("127.0.0.1:8443"), Either.right("https://127.0.0.1:8443"))
-    assert.deepStrictEqual(Authority.normalizeAuthority("https://h.example/base/"), Either.right("https://h.example/base"))
+    assert.deepStrictEqual(
+      Authority.normalizeAuthority("https://h.example/base/"),
+      Either.right("https://h.example/base")
+    )
   })
 
   it.prop("an accepted authority keeps the host it was given", {

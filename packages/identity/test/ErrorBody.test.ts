@@ -14,17 +14,26 @@ interface Secrets {
 }
 
 /** The shapes a server (or a proxy in front of it) might echo a value back in. */
-const shapes: ReadonlyArray<[string, (s: string) => Omit<Extract<ScriptedEntra.Scripted, { _tag: "Respond" }>, "_tag" | "status">]> = [
-  ["JSON description", (s) => ({ body: JSON.stringify({ error: "invalid_grant", error_description: `bad code ${s}` }) })],
+const shapes: ReadonlyArray<
+  [string, (s: string) => Omit<Extract<ScriptedEntra.Scripted, { _tag: "Respond" }>, "_tag" | "status">]
+> = [
+  [
+    "JSON description",
+    (s) => ({ body: JSON.stringify({ error: "invalid_grant", error_description: `bad code ${s}` }) })
+  ],
   ["JSON field", (s) => ({ body: JSON.stringify({ error: "invalid_grant", code: s, client_secret: s }) })],
   ["nested JSON", (s) => ({ body: JSON.stringify({ error: "x", details: { inner: [{ secret: s }] } }) })],
   ["JSON key", (s) => ({ body: JSON.stringify({ error: "x", [s]: 1 }) })],
-  ["JSON in a string field", (s) =>
-    ({ body: JSON.stringify({ error: "x", error_description: JSON.stringify({ refresh_token: s }) }) })],
+  [
+    "JSON in a string field",
+    (s) => ({ body: JSON.stringify({ error: "x", error_description: JSON.stringify({ refresh_token: s }) }) })
+  ],
   ["JSON in a JSON string", (s) => ({ body: JSON.stringify(JSON.stringify({ error: "x", code: s })) })],
   ["claims and trace id", (s) => ({ body: JSON.stringify({ error: "x", claims: s, trace_id: s, suberror: s }) })],
-  ["URL-encoded description", (s) =>
-    ({ body: JSON.stringify({ error: "x", error_description: `sent: code=${encodeURIComponent(s)}` }) })],
+  [
+    "URL-encoded description",
+    (s) => ({ body: JSON.stringify({ error: "x", error_description: `sent: code=${encodeURIComponent(s)}` }) })
+  ],
   ["form body", (s) => ({ body: `error=invalid_grant&code=${encodeURIComponent(s)}&client_secret=${s}` })],
   ["HTML page", (s) => ({ body: `<html><title>${s}</title><body><p>Your code: ${s}</p><input value="${s}"></body>` })],
   ["HTML-escaped", (s) => ({ body: `<p>${s.replace(/&/g, "&amp;").replace(/</g, "&lt;")}</p>` })],

@@ -29,15 +29,17 @@ describe("HTTP options are checked before any request", () => {
         }))
     }
   }
-  for (const [field, value] of [
-    ["maxAttempts", 0],
-    ["maxAttempts", 2.5],
-    ["maxAttempts", Number.NaN],
-    ["maxAttempts", 11],
-    ["maxResponseBytes", 10],
-    ["maxResponseBytes", Infinity],
-    ["retrySchedule", "3 times"]
-  ] as const) {
+  for (
+    const [field, value] of [
+      ["maxAttempts", 0],
+      ["maxAttempts", 2.5],
+      ["maxAttempts", Number.NaN],
+      ["maxAttempts", 11],
+      ["maxResponseBytes", 10],
+      ["maxResponseBytes", Infinity],
+      ["retrySchedule", "3 times"]
+    ] as const
+  ) {
     it.effect(`${field}: ${String(value)} is an InvalidOptionError`, () =>
       Effect.gen(function*() {
         const error = yield* Effect.flip(

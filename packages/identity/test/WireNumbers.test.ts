@@ -50,8 +50,7 @@ describe("numbers from the wire", () => {
   ]
   for (const field of ["expires_in", "ext_expires_in", "refresh_in"]) {
     for (const [name, value] of odd) {
-      it.effect(`${field} as ${name} is an InvalidResponse`, () =>
-        refused({ expires_in: 3600, [field]: value }, field))
+      it.effect(`${field} as ${name} is an InvalidResponse`, () => refused({ expires_in: 3600, [field]: value }, field))
     }
   }
 

@@ -119,6 +119,43 @@ describe("Promise facade", () => {
     )
   })
 
+  const badHttp: ReadonlyArray<[string, Record<string, unknown>]> = [
+    ["requestTimeoutInMs", { requestTimeoutInMs: Number.NaN }],
+    ["requestTimeoutInMs", { requestTimeoutInMs: -1 }],
+    ["requestTimeoutInMs", { requestTimeoutInMs: Infinity }],
+    ["retryOptions.maxRetries", { retryOptions: { maxRetries: -1 } }],
+    ["retryOptions.maxRetries", { retryOptions: { maxRetries: 1.5 } }],
+    ["retryOptions.retryDelayInMs", { retryOptions: { retryDelayInMs: Number.NaN } }],
+    ["retryOptions.maxRetryDelayInMs", { retryOptions: { maxRetryDelayInMs: Infinity } }],
+    ["ca", { ca: "/etc/ssl/certs/proxy-ca.pem", httpClient: undefined }]
+  ]
+  for (const [field, options] of badHttp) {
+    it(`${JSON.stringify(options)} is an InvalidOptionError for ${field} from the constructor`, () => {
+      const entra = ScriptedEntra.make()
+      try {
+        make(entra, options)
+        assert.fail("the constructor accepted it")
+      } catch (e) {
+        assert.instanceOf(e, InvalidOptionError)
+        assert.strictEqual((e as InvalidOptionError).field, field)
+      }
+      assert.strictEqual(entra.requests.length, 0)
+    })
+  }
+
+  it("reports the token type Entra returned (pop), not always Bearer", async () => {
+    const { credential, entra } = make()
+    entra.script.push({
+      _tag: "Respond",
+      status: 200,
+      body: JSON.stringify({ token_type: "PoP", access_token: "at-pop", expires_in: 3600 })
+    })
+    assert.strictEqual((await credential.getToken(scope)).tokenType, "pop")
+    assert.strictEqual((await credential.getToken(scope)).tokenType, "pop", "from the cache too")
+    assert.strictEqual((await credential.getTokenInfo(scope)).tokenType, "pop")
+    await credential.close()
+  })
+
   it("an abort signal cancels the request and rejects with an AbortError", async () => {
     const { credential, entra } = make()
     await credential.getToken(scope)
