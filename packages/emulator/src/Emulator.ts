@@ -17,6 +17,7 @@ import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
+import * as FiberSet from "effect/FiberSet"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import * as Fs from "node:fs"
@@ -214,7 +215,9 @@ export const make = (options: EmulatorOptions = {}): Effect.Effect<EmulatorServi
     const port = address._tag === "TcpAddress" ? address.port : 0
     const authorityHost = host.includes(":") ? `[${host}]` : host === "0.0.0.0" ? "127.0.0.1" : host
     const authority = `https://${authorityHost}:${port}`
-    const ctx: EmulatorContext = { config, authority, signingKey, state: emptyState() }
+    // Made after the server, so it closes first: endless and slow fault bodies stop before the sockets go.
+    const streams = yield* FiberSet.make<void, never>()
+    const ctx: EmulatorContext = { config, authority, signingKey, state: emptyState(), streams }
 
     // The emulator serves real clients with real clocks, so it runs on the live clock (plus its own offset) even
     // when built under a TestClock.

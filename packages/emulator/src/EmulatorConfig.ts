@@ -88,7 +88,8 @@ export const User = Schema.Struct({
  */
 export type User = typeof User.Type
 
-const Seconds = Schema.Number.pipe(Schema.int(), Schema.positive())
+const PositiveInt = Schema.Number.pipe(Schema.int(), Schema.positive())
+const Seconds = PositiveInt
 
 /**
  * The whole configuration, every field optional (the file format).
@@ -113,7 +114,9 @@ export const EmulatorConfigInput = Schema.Struct({
   /** The scope `/_resource/me` requires in `scp`. Default: the default app's `access_as_user`. */
   resourceScope: Schema.optional(Schema.String),
   /** The audience `/_resource/me` accepts. Default: `api://{default clientId}`. */
-  resourceAudience: Schema.optional(Schema.String)
+  resourceAudience: Schema.optional(Schema.String),
+  /** The largest request body accepted, in bytes; larger ones get a 413. Default 1 MiB. */
+  maxRequestBodyBytes: Schema.optional(PositiveInt.pipe(Schema.lessThanOrEqualTo(1024 * 1024 * 1024)))
 })
 /**
  * @since 0.1.0
@@ -138,6 +141,7 @@ export interface EmulatorConfig {
   readonly refreshTokenRotation: "lenient" | "strict"
   readonly resourceScope: string
   readonly resourceAudience: string
+  readonly maxRequestBodyBytes: number
 }
 
 /**
@@ -222,7 +226,8 @@ export const defaults: EmulatorConfig = {
   refreshIn: undefined,
   refreshTokenRotation: "lenient",
   resourceScope: "access_as_user",
-  resourceAudience: `api://${defaultIds.clientId}`
+  resourceAudience: `api://${defaultIds.clientId}`,
+  maxRequestBodyBytes: 1024 * 1024
 }
 
 /**
@@ -313,7 +318,8 @@ export const resolve = (
         refreshIn: i.refreshIn ?? base.refreshIn,
         refreshTokenRotation: i.refreshTokenRotation ?? base.refreshTokenRotation,
         resourceScope: i.resourceScope ?? base.resourceScope,
-        resourceAudience: i.resourceAudience ?? base.resourceAudience
+        resourceAudience: i.resourceAudience ?? base.resourceAudience,
+        maxRequestBodyBytes: i.maxRequestBodyBytes ?? base.maxRequestBodyBytes
       })
     }
   )

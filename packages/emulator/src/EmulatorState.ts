@@ -8,6 +8,7 @@
  */
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import type * as FiberSet from "effect/FiberSet"
 import * as Crypto from "node:crypto"
 import type { App, EmulatorConfig, Tenant, User } from "./EmulatorConfig.js"
 import type { QueuedFault } from "./Faults.js"
@@ -119,6 +120,8 @@ export interface EmulatorContext {
   readonly authority: string
   readonly signingKey: SigningKey
   readonly state: State
+  /** The fault streams in flight (endless and slow bodies), interrupted when the emulator closes. */
+  readonly streams: FiberSet.FiberSet<void, never>
 }
 
 /**

@@ -194,6 +194,9 @@ export const Errors = {
       "unsupported_response_type",
       "response_type 'id_token' is not enabled for the application."
     ),
+  // Entra documents no code for an oversized body; 90015 is its code for an oversized query string.
+  requestTooLarge: (maxBytes: number) =>
+    make(90015, "invalid_request", `The request body is too large. The limit is ${maxBytes} bytes.`, 413),
   invalidResponseMode: () =>
     make(
       900144,

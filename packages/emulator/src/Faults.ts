@@ -35,6 +35,33 @@ const Common = {
   clientId: Schema.optional(Schema.String)
 }
 
+// Printable ASCII only: a CR or LF would split the header (and Node refuses to send it).
+const HeaderValue = Schema.String.pipe(Schema.pattern(/^[\x20-\x7e]*$/))
+
+/**
+ * Presets of the `numbers` fault: what each sets on a 200 token answer.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const oddNumbers = {
+  /** The default. JSON has no Infinity, so servers that mean it send a string. */
+  infinity: { expires_in: "Infinity", ext_expires_in: "Infinity" },
+  nan: { expires_in: "NaN", ext_expires_in: "NaN" },
+  huge: { expires_in: 1e30, ext_expires_in: 1e30 },
+  negative: { expires_in: -3600, ext_expires_in: -3600 },
+  fractional: { expires_in: 3599.5, ext_expires_in: 3599.5 },
+  null: { expires_in: null, ext_expires_in: null },
+  /** `expires_on` one day after the Unix epoch: a token already expired on arrival. */
+  epoch: { expires_on: 86400 }
+} as const satisfies Record<string, Record<string, unknown>>
+
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
+export const OddNumbers = Schema.Literal("infinity", "nan", "huge", "negative", "fractional", "null", "epoch")
+
 /**
  * A fault, as posted to `POST /_emulator/faults`:
  *
@@ -45,6 +72,10 @@ const Common = {
  * - `drop`: destroy the connection without an answer.
  * - `truncate`: handle the request, then send only half of the body and cut the connection.
  * - `malformed`: a 200 that is not JSON (`variant: "text"`, default) or JSON without `access_token` (`"no-token"`).
+ * - `endless`: a 200 JSON answer whose body never ends (`{"access_token":"AAAA...`), written as fast as the client
+ *   reads it, until the client goes away or the emulator closes.
+ * - `slow`: handle the request, send the headers at once, then the body `bytes` at a time every `intervalMs`.
+ * - `numbers`: handle the request; a 200 JSON answer gets odd lifetimes (`variant`, then `fields` on top).
  *
  * @since 0.1.0
  * @category schemas
@@ -54,7 +85,8 @@ export const FaultSpec = Schema.Union(
     kind: Schema.Literal("status"),
     ...Common,
     status: Schema.Number.pipe(Schema.int(), Schema.between(100, 599)),
-    retryAfter: Schema.optional(Schema.Number.pipe(Schema.nonNegative())),
+    /** Seconds, or a string sent as is (an HTTP date, or garbage to test a client's parser). */
+    retryAfter: Schema.optional(Schema.Union(Schema.Number.pipe(Schema.nonNegative()), HeaderValue)),
     errorCode: Schema.optional(Schema.Number.pipe(Schema.int())),
     error: Schema.optional(Schema.String),
     body: Schema.optional(Schema.Unknown)
@@ -71,6 +103,27 @@ export const FaultSpec = Schema.Union(
     kind: Schema.Literal("malformed"),
     ...Common,
     variant: Schema.optional(Schema.Literal("text", "no-token"))
+  }),
+  Schema.Struct({
+    kind: Schema.Literal("endless"),
+    ...Common,
+    /** Size of each written chunk. Default 16 KiB. */
+    chunkBytes: Schema.optional(Schema.Number.pipe(Schema.int(), Schema.between(1, 1024 * 1024)))
+  }),
+  Schema.Struct({
+    kind: Schema.Literal("slow"),
+    ...Common,
+    /** Pause before each piece of the body. Default 1000. */
+    intervalMs: Schema.optional(Schema.Number.pipe(Schema.nonNegative(), Schema.lessThanOrEqualTo(3_600_000))),
+    /** Bytes per piece. Default 1. */
+    bytes: Schema.optional(Schema.Number.pipe(Schema.int(), Schema.positive()))
+  }),
+  Schema.Struct({
+    kind: Schema.Literal("numbers"),
+    ...Common,
+    variant: Schema.optional(OddNumbers),
+    /** Fields set on the token answer after the variant's, e.g. `{"refresh_in": -1}`. */
+    fields: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown }))
   })
 )
 /**

@@ -6,6 +6,7 @@
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as FiberSet from "effect/FiberSet"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import type { EmulatorContext } from "./EmulatorState.js"
@@ -74,17 +75,37 @@ export const clearRequests = (ctx: EmulatorContext): Effect.Effect<void> =>
 export const reset = (ctx: EmulatorContext): Effect.Effect<void> => Effect.sync(() => resetState(ctx.state))
 
 /**
- * Moves the emulator clock forward.
+ * How far ahead of real time the emulator clock may run: ten years (365-day years), in milliseconds.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const maxClockOffsetMs = 10 * 365 * 24 * 3600 * 1000
+
+/**
+ * Moves the emulator clock forward by a whole, non-negative number of milliseconds. The clock never runs more than
+ * {@link maxClockOffsetMs} ahead: further than that, dates stop meaning anything to a client (and far enough, they
+ * cannot be printed).
  *
  * @since 0.1.0
  * @category operations
  */
-export const advanceTime = (ctx: EmulatorContext, ms: number): Effect.Effect<void, ManagementError> =>
-  Number.isFinite(ms) && ms >= 0 ?
-    Effect.sync(() => {
-      ctx.state.offsetMs += ms
-    }) :
-    Effect.fail(new ManagementError({ reason: "advanceMs must be a non-negative number of milliseconds" }))
+export const advanceTime = (ctx: EmulatorContext, ms: number): Effect.Effect<void, ManagementError> => {
+  if (typeof ms !== "number" || !Number.isSafeInteger(ms) || ms < 0) {
+    return Effect.fail(new ManagementError({ reason: "advanceMs must be a non-negative whole number of milliseconds" }))
+  }
+  if (ctx.state.offsetMs + ms > maxClockOffsetMs) {
+    return Effect.fail(
+      new ManagementError({
+        reason: `advanceMs ${ms} would put the emulator clock more than 10 years (${maxClockOffsetMs} ms) ahead ` +
+          `(it is ${ctx.state.offsetMs} ms ahead now)`
+      })
+    )
+  }
+  return Effect.sync(() => {
+    ctx.state.offsetMs += ms
+  })
+}
 
 /**
  * Revokes the refresh tokens of one user (by username) or of everyone; they then fail with AADSTS50173.
@@ -125,7 +146,7 @@ export const challengeResource = (ctx: EmulatorContext, claims: object | undefin
  * @category operations
  */
 export const settings = (ctx: EmulatorContext): Effect.Effect<Record<string, unknown>> =>
-  Effect.map(now(ctx), (t) => ({
+  Effect.map(Effect.zip(now(ctx), FiberSet.size(ctx.streams)), ([t, activeStreams]) => ({
     authority: ctx.authority,
     now: new Date(t).toISOString(),
     clockOffsetMs: ctx.state.offsetMs,
@@ -139,7 +160,10 @@ export const settings = (ctx: EmulatorContext): Effect.Effect<Record<string, unk
     refreshTokenRotation: ctx.config.refreshTokenRotation,
     resourceScope: ctx.config.resourceScope,
     resourceAudience: ctx.config.resourceAudience,
-    pendingFaults: ctx.state.faults.map((f) => ({ ...f.spec, remaining: f.remaining }))
+    maxRequestBodyBytes: ctx.config.maxRequestBodyBytes,
+    pendingFaults: ctx.state.faults.map((f) => ({ ...f.spec, remaining: f.remaining })),
+    /** Endless and slow fault bodies being written now. */
+    activeStreams
   }))
 
 const badRequest = (reason: string): Outcome => ({ response: json({ error: "invalid_request", message: reason }, 400) })
@@ -194,7 +218,9 @@ export const handle = (ctx: EmulatorContext, action: string, info: RequestInfo):
         yield* reset(ctx)
         return ok()
       case "POST time": {
-        const r = yield* Effect.either(advanceTime(ctx, Number(b["advanceMs"])))
+        // No Number(...) here: it would read "", null and [] as 0 and true as 1.
+        const advanceMs = typeof b["advanceMs"] === "number" ? b["advanceMs"] : Number.NaN
+        const r = yield* Effect.either(advanceTime(ctx, advanceMs))
         if (Either.isLeft(r)) return badRequest(r.left.reason)
         return ok(yield* settings(ctx).pipe(Effect.map((s) => ({ now: s["now"], clockOffsetMs: s["clockOffsetMs"] }))))
       }

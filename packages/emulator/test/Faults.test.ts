@@ -1,3 +1,4 @@
+import type * as Http from "node:http"
 import * as Https from "node:https"
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
 import type { RunningEmulator } from "../src/index.js"
@@ -162,5 +163,188 @@ describe("fault injection", () => {
 
   it("rejects an invalid fault spec from the Promise API", async () => {
     await expect(emu.injectFault({ endpoint: "token", kind: "delay" } as never)).rejects.toThrow(/invalid fault/)
+  })
+})
+
+interface Stream {
+  readonly req: Http.ClientRequest
+  readonly res: Http.IncomingMessage
+  readonly first: Buffer
+  /** Resolves when the response is over, however it ended (complete, cut, destroyed). */
+  readonly over: Promise<void>
+}
+
+/**
+ * A token request whose answer is left paused after its first chunk (or its headers, with `headersOnly`), so the test
+ * decides what the client does.
+ */
+const openStream = (authority: string, ca: string, code: string, headersOnly = false) =>
+  new Promise<Stream>((resolve, reject) => {
+    const req = Https.request(`${authority}/${emu.defaults.tenantId}/oauth2/v2.0/token`, {
+      method: "POST",
+      ca,
+      agent: false,
+      headers: { "content-type": "application/x-www-form-urlencoded" }
+    }, (res) => {
+      res.on("error", () => {})
+      const over = new Promise<void>((done) => res.once("close", done))
+      if (headersOnly) return resolve({ req, res, first: Buffer.alloc(0), over })
+      res.once("data", (first: Buffer) => {
+        res.pause()
+        resolve({ req, res, first, over })
+      })
+    })
+    req.on("error", reject)
+    req.end(new URLSearchParams({
+      grant_type: "authorization_code",
+      client_id: emu.defaults.clientId,
+      client_secret: emu.defaults.clientSecret,
+      code,
+      redirect_uri: emu.defaults.redirectUri
+    }).toString())
+  })
+
+const activeStreams = async (e: RunningEmulator = emu): Promise<number> =>
+  (await request(`${e.authority}/_emulator/settings`, e.caPem)).json.activeStreams
+
+// Polls until the emulator has no fault stream left; bounded by the test's time-out, never by a fixed wait.
+const noStreamsLeft = async () => {
+  while ((await activeStreams()) !== 0) await new Promise((r) => setTimeout(r, 10))
+}
+
+const refreshWith = (refreshToken: string) =>
+  request(`${emu.authority}/${emu.defaults.tenantId}/oauth2/v2.0/token`, emu.caPem, {
+    form: {
+      grant_type: "refresh_token",
+      client_id: emu.defaults.clientId,
+      client_secret: emu.defaults.clientSecret,
+      refresh_token: refreshToken
+    }
+  })
+
+describe("fault injection: throttling and server errors", () => {
+  it("status 429 without retryAfter sends no Retry-After header", async () => {
+    await emu.injectFault({ endpoint: "token", kind: "status", status: 429 })
+    const a = await redeem()
+    expect(a.status).toBe(429)
+    expect(a.headers["retry-after"]).toBeUndefined()
+    expect(a.json.error_codes).toEqual([90055])
+  })
+
+  it("status 500 is a transient Entra error; retryAfter as a string is sent verbatim (an HTTP date)", async () => {
+    await emu.injectFault({ endpoint: "token", kind: "status", status: 500 })
+    const date = "Wed, 21 Oct 2015 07:28:00 GMT"
+    await emu.injectFault({ endpoint: "token", kind: "status", status: 503, retryAfter: date })
+    const a = await redeem()
+    expect(a.status).toBe(500)
+    expect(a.json).toMatchObject({ error: "temporarily_unavailable", error_codes: [90033] })
+    const b = await redeem()
+    expect(b.status).toBe(503)
+    expect(b.headers["retry-after"]).toBe(date)
+  })
+
+  it("a retryAfter string that would split the header is refused", async () => {
+    await expect(
+      emu.injectFault({ endpoint: "token", kind: "status", status: 429, retryAfter: "1\r\nx-evil: 1" })
+    ).rejects.toThrow(/invalid fault/)
+  })
+})
+
+describe("fault injection: endless and slow bodies", () => {
+  it("endless: a 200 JSON body that never ends; it stops when the client goes away", async () => {
+    await emu.injectFault({ endpoint: "token", kind: "endless" })
+    const stream = await openStream(emu.authority, emu.caPem, (await emu.signIn()).code)
+    expect(stream.res.statusCode).toBe(200)
+    expect(stream.res.headers["content-length"]).toBeUndefined()
+    expect(stream.first.toString().startsWith("{\"access_token\":\"")).toBe(true)
+    let received = stream.first.length
+    await new Promise<void>((resolve) => {
+      stream.res.on("data", (chunk: Buffer) => {
+        received += chunk.length
+        if (received > 4 * 1024 * 1024) {
+          stream.res.removeAllListeners("data")
+          resolve()
+        }
+      })
+      stream.res.resume()
+    })
+    expect(await activeStreams()).toBe(1)
+    stream.req.destroy()
+    await noStreamsLeft()
+    expect((await emu.requests({ endpoint: "token" }))[0]).toMatchObject({ fault: "endless", status: 200 })
+    expect((await redeem()).status).toBe(200)
+  })
+
+  it("slow: headers at once, then the body trickles; a client that gives up stops the writer", async () => {
+    await emu.injectFault({ endpoint: "token", kind: "slow", intervalMs: 50, bytes: 1 })
+    const stream = await openStream(emu.authority, emu.caPem, (await emu.signIn()).code)
+    expect(stream.res.statusCode).toBe(200)
+    const length = Number(stream.res.headers["content-length"])
+    expect(stream.first.length).toBeLessThan(length)
+    stream.req.destroy() // as a client whose time-out passed
+    await stream.over
+    await noStreamsLeft()
+  })
+
+  it("slow: a client that waits gets the whole, valid token answer (the handler ran once)", async () => {
+    await emu.injectFault({ endpoint: "token", kind: "slow", intervalMs: 1, bytes: 256 })
+    const code = (await emu.signIn()).code
+    const a = await redeem(code)
+    expect(a.status).toBe(200)
+    expect(Number(a.headers["content-length"])).toBe(Buffer.byteLength(a.text))
+    expect(typeof a.json.access_token).toBe("string")
+    expect((await redeem(code)).json.error_codes).toEqual([54005])
+    await noStreamsLeft()
+  })
+
+  it("endless and slow bodies stop, and close() returns, when the emulator closes", async () => {
+    const other = await startEmulator()
+    try {
+      await other.injectFault({ endpoint: "token", kind: "endless" })
+      await other.injectFault({ endpoint: "token", kind: "slow", intervalMs: 60_000 })
+      const endlessBody = await openStream(other.authority, other.caPem, (await other.signIn()).code)
+      const slowBody = await openStream(other.authority, other.caPem, (await other.signIn()).code, true)
+      expect(await activeStreams(other)).toBe(2)
+      endlessBody.res.resume()
+      await other.close()
+      await Promise.all([endlessBody.over, slowBody.over])
+      expect(endlessBody.res.complete).toBe(false)
+      expect(slowBody.res.complete).toBe(false)
+    } finally {
+      await other.close()
+    }
+  })
+})
+
+describe("fault injection: odd numbers in a 200 token answer", () => {
+  const cases: ReadonlyArray<[string, Record<string, unknown>]> = [
+    ["infinity", { expires_in: "Infinity", ext_expires_in: "Infinity" }],
+    ["nan", { expires_in: "NaN" }],
+    ["huge", { expires_in: 1e30 }],
+    ["negative", { expires_in: -3600 }],
+    ["fractional", { expires_in: 3599.5 }],
+    ["null", { expires_in: null }],
+    ["epoch", { expires_on: 86400, expires_in: 3599 }]
+  ]
+  for (const [variant, expected] of cases) {
+    it(`numbers: ${variant}`, async () => {
+      await emu.injectFault({ endpoint: "token", kind: "numbers", variant: variant as "infinity" })
+      const a = await redeem()
+      expect(a.status).toBe(200)
+      expect(a.json).toMatchObject(expected)
+      expect(typeof a.json.access_token).toBe("string")
+      // The grant behind it is real: its refresh token works.
+      expect((await refreshWith(a.json.refresh_token)).json.expires_in).toBe(3599)
+    })
+  }
+
+  it("numbers: the default is infinity, fields go on top, and an error answer passes unchanged", async () => {
+    await emu.injectFault({ endpoint: "token", kind: "numbers", fields: { refresh_in: -1, expires_on: 1e30 } })
+    const a = await redeem()
+    expect(a.json).toMatchObject({ expires_in: "Infinity", refresh_in: -1, expires_on: 1e30 })
+    await emu.injectFault({ endpoint: "token", kind: "numbers", variant: "huge" })
+    const spent = await refreshWith("not-a-refresh-token")
+    expect(spent.status).toBe(400)
+    expect(spent.json.expires_in).toBeUndefined()
   })
 })

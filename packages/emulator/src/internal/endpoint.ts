@@ -1,6 +1,6 @@
 /**
- * The per-request envelope every route runs in: read the parameters, apply a queued fault, run the handler, add
- * Entra's correlation headers, and append a secret-free entry to the request log.
+ * The per-request envelope every route runs in: read the parameters (with a byte cap), apply a queued fault, run
+ * the handler, add Entra's correlation headers, and append a secret-free entry to the request log.
  *
  * @internal
  */
@@ -17,6 +17,8 @@ import * as EntraErrors from "../EntraErrors.js"
 import type { Endpoint } from "../Faults.js"
 import * as Faults from "../Faults.js"
 import type { RequestLogEntry } from "../RequestLog.js"
+import * as FaultAnswers from "./faultAnswers.js"
+import { mergeParams, readCapped } from "./requestBody.js"
 
 /** @internal */
 export interface RequestInfo {
@@ -95,54 +97,67 @@ const basicClientSecret = (headers: Headers.Headers): boolean => {
 
 const guidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
-const bodyText = (response: HttpServerResponse.HttpServerResponse): string =>
-  response.body._tag === "Uint8Array" ? new TextDecoder().decode(response.body.body) : ""
-
-const faultBody = (fault: Faults.FaultSpec, trace: Trace): HttpServerResponse.HttpServerResponse => {
-  switch (fault.kind) {
-    case "status": {
-      const headers: Record<string, string> = fault.retryAfter === undefined ?
-        {} :
-        { "retry-after": String(Math.ceil(fault.retryAfter)) }
-      if (fault.body !== undefined) return json(fault.body, fault.status, headers)
-      const e = EntraErrors.fromCode(
-        fault.errorCode ?? (fault.status === 429 ? 90055 : fault.status >= 500 ? 90033 : 9002313),
-        { error: fault.error, status: fault.status }
-      )
-      return json(EntraErrors.body(e, trace), fault.status, headers)
-    }
-    case "html":
-      return html(
-        `<!doctype html><html><head><title>${fault.status ?? 502} Bad Gateway</title></head><body>` +
-          `<h1>${fault.status ?? 502} Bad Gateway</h1><p>The emulator injected this error page.</p></body></html>`,
-        fault.status ?? 502
-      )
-    case "malformed":
-      return fault.variant === "no-token" ?
-        json({ token_type: "Bearer", expires_in: 3599, ext_expires_in: 3599 }) :
-        HttpServerResponse.text("<html><body>Service temporarily unavailable</body></html>", {
-          status: 200,
-          contentType: "text/plain; charset=utf-8"
-        })
-    default:
-      return json({}, 500)
-  }
+interface ReadRequest {
+  readonly url: URL
+  readonly text: string
+  readonly form: URLSearchParams
+  readonly params: URLSearchParams
+  readonly tooLarge: boolean
 }
 
-const faultLog = (response: HttpServerResponse.HttpServerResponse): LogInfo => {
-  try {
-    const body = JSON.parse(bodyText(response)) as { error?: unknown; error_codes?: unknown }
-    const code = Array.isArray(body.error_codes) && typeof body.error_codes[0] === "number" ?
-      body.error_codes[0] :
-      undefined
-    return { error: typeof body.error === "string" ? body.error : undefined, errorCode: code }
-  } catch {
-    return {}
+// The body is read only for methods that carry one, with the configured cap.
+const readRequest = (
+  ctx: EmulatorContext,
+  request: HttpServerRequest.HttpServerRequest,
+  contentType: string
+): Effect.Effect<ReadRequest> =>
+  Effect.gen(function*() {
+    const url = new URL(request.url, "https://emulator.invalid")
+    const read = request.method === "POST" || request.method === "PUT" || request.method === "DELETE" ?
+      yield* readCapped(NodeHttpServerRequest.toIncomingMessage(request), ctx.config.maxRequestBodyBytes) :
+      { _tag: "Body" as const, text: "" }
+    const text = read._tag === "Body" ? read.text : ""
+    const form = contentType.startsWith("application/x-www-form-urlencoded")
+      ? new URLSearchParams(text)
+      : new URLSearchParams()
+    return { url, text, form, params: mergeParams(url.searchParams, form), tooLarge: read._tag === "TooLarge" }
+  })
+
+const recordEntry = (
+  ctx: EmulatorContext,
+  info: RequestInfo,
+  name: Endpoint | "other",
+  fault: Faults.FaultSpec | undefined
+) =>
+(status: number, log: LogInfo | undefined) => {
+  const state = ctx.state
+  const params = info.params
+  state.logSeq += 1
+  const entry: RequestLogEntry = {
+    seq: state.logSeq,
+    at: new Date(info.trace.now).toISOString(),
+    method: info.method,
+    path: info.path,
+    endpoint: name,
+    ...definedOnly({
+      tenant: log?.tenant ?? info.tenant,
+      clientId: log?.clientId ?? param(params, "client_id"),
+      grantType: log?.grantType ?? param(params, "grant_type"),
+      scope: log?.scope ?? param(params, "scope"),
+      error: log?.error,
+      errorCode: log?.errorCode,
+      fault: fault?.kind
+    }),
+    status,
+    hasClientSecret: params.has("client_secret") || basicClientSecret(info.headers),
+    hasCodeVerifier: params.has("code_verifier"),
+    hasClaims: params.has("claims")
   }
+  state.log.push(entry)
 }
 
 /**
- * Wraps a route handler with fault injection, correlation headers and request logging.
+ * Wraps a route handler with the body cap, fault injection, correlation headers and request logging.
  *
  * @internal
  */
@@ -158,16 +173,8 @@ export const endpoint = (
   Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
     const routeParams = yield* HttpRouter.params
-    const url = new URL(request.url, "https://emulator.invalid")
     const contentType = String(request.headers["content-type"] ?? "").toLowerCase()
-    const text = request.method === "POST" || request.method === "PUT" || request.method === "DELETE" ?
-      yield* Effect.orElseSucceed(request.text, () => "") :
-      ""
-    const form = contentType.startsWith("application/x-www-form-urlencoded")
-      ? new URLSearchParams(text)
-      : new URLSearchParams()
-    const params = new URLSearchParams(url.searchParams)
-    for (const [k, v] of form) params.set(k, v)
+    const read = yield* readRequest(ctx, request, contentType)
     const at = yield* now(ctx)
     const requestId = request.headers["client-request-id"]
     const trace: Trace = {
@@ -177,87 +184,80 @@ export const endpoint = (
     }
     const info: RequestInfo = {
       method: request.method,
-      path: url.pathname,
-      query: url.searchParams,
-      form,
-      params,
-      bodyText: text,
+      path: read.url.pathname,
+      query: read.url.searchParams,
+      form: read.form,
+      params: read.params,
+      bodyText: read.text,
       contentType,
       headers: request.headers,
       tenant: routeParams["tenant"],
       trace,
       request
     }
-    const state = ctx.state
-    const fault = name === "other" ?
-      undefined :
-      Faults.take(state.faults, {
-        endpoint: name,
-        grantType: param(params, "grant_type"),
-        clientId: param(params, "client_id")
-      })
-
-    const record = (status: number, log: LogInfo | undefined) => {
-      state.logSeq += 1
-      const entry: RequestLogEntry = {
-        seq: state.logSeq,
-        at: new Date(at).toISOString(),
-        method: request.method,
-        path: url.pathname,
-        endpoint: name,
-        ...definedOnly({
-          tenant: log?.tenant ?? info.tenant,
-          clientId: log?.clientId ?? param(params, "client_id"),
-          grantType: log?.grantType ?? param(params, "grant_type"),
-          scope: log?.scope ?? param(params, "scope"),
-          error: log?.error,
-          errorCode: log?.errorCode,
-          fault: fault?.kind
-        }),
-        status,
-        hasClientSecret: params.has("client_secret") || basicClientSecret(request.headers),
-        hasCodeVerifier: params.has("code_verifier"),
-        hasClaims: params.has("claims")
-      }
-      state.log.push(entry)
-    }
-
     const decorate = (response: HttpServerResponse.HttpServerResponse) =>
       HttpServerResponse.setHeaders(response, {
         "x-ms-request-id": trace.traceId,
         ...(typeof requestId === "string" ? { "client-request-id": requestId } : {})
       })
-
-    if (fault?.kind === "drop") {
-      record(0, {})
-      NodeHttpServerRequest.toIncomingMessage(request).socket.destroy()
-      return yield* Effect.interrupt
+    if (read.tooLarge) {
+      // The rest of the body is never read: the connection closes after the answer.
+      const refused = jsonError(EntraErrors.Errors.requestTooLarge(ctx.config.maxRequestBodyBytes), trace)
+      recordEntry(ctx, info, name, undefined)(413, refused.log)
+      return decorate(HttpServerResponse.setHeader(refused.response, "connection", "close"))
     }
-    if (fault?.kind === "delay") yield* Effect.sleep(fault.ms)
-    if (fault !== undefined && fault.kind !== "delay" && fault.kind !== "truncate") {
-      const response = faultBody(fault, trace)
-      record(response.status, faultLog(response))
-      return decorate(response)
+    const fault = name === "other" ?
+      undefined :
+      Faults.take(ctx.state.faults, {
+        endpoint: name,
+        grantType: param(read.params, "grant_type"),
+        clientId: param(read.params, "client_id")
+      })
+    const record = recordEntry(ctx, info, name, fault)
+    return yield* answer(ctx, info, fault, handler, record).pipe(Effect.map(decorate))
+  })
+
+const answer = (
+  ctx: EmulatorContext,
+  info: RequestInfo,
+  fault: Faults.FaultSpec | undefined,
+  handler: (info: RequestInfo) => Effect.Effect<Outcome>,
+  record: (status: number, log: LogInfo | undefined) => void
+): Effect.Effect<HttpServerResponse.HttpServerResponse> =>
+  Effect.gen(function*() {
+    const { request, trace } = info
+    switch (fault?.kind) {
+      case "drop":
+        record(0, {})
+        NodeHttpServerRequest.toIncomingMessage(request).socket.destroy()
+        return yield* Effect.interrupt
+      case "endless":
+        record(200, {})
+        return yield* FaultAnswers.endless(ctx.streams, request, fault, trace.traceId)
+      case "status":
+      case "html":
+      case "malformed": {
+        const response = FaultAnswers.cannedAnswer(fault, trace)
+        record(response.status, FaultAnswers.cannedLog(response))
+        return response
+      }
+      case "delay":
+        yield* Effect.sleep(fault.ms)
+        break
     }
     const outcome = yield* handler(info)
-    if (fault?.kind === "truncate") {
-      // The handler ran (a code is spent, as when a real response is lost); only half the body reaches the client.
-      record(outcome.response.status, outcome.log)
-      const full = Buffer.from(bodyText(outcome.response))
-      const res = NodeHttpServerRequest.toServerResponse(request)
-      yield* Effect.async<void>((resume) => {
-        res.writeHead(outcome.response.status, {
-          "content-type": "application/json; charset=utf-8",
-          "content-length": String(full.length),
-          "x-ms-request-id": trace.traceId
-        })
-        res.write(full.subarray(0, Math.floor(full.length / 2)), () => resume(Effect.void))
-      })
-      res.socket?.destroy()
-      return yield* Effect.interrupt
-    }
     record(outcome.response.status, outcome.log)
-    return decorate(outcome.response)
+    switch (fault?.kind) {
+      // The handler ran (a code is spent, as when a real response is lost or late).
+      case "truncate":
+        return yield* FaultAnswers.truncated(request, outcome.response, trace.traceId)
+      case "slow":
+        return yield* FaultAnswers.slow(ctx.streams, request, fault, outcome.response, trace.traceId)
+      case "numbers":
+        return FaultAnswers.withOddNumbers(fault, outcome.response)
+      default:
+        return outcome.response
+    }
   })
 
 const definedOnly = <A extends Record<string, unknown>>(a: A): Partial<A> =>
