@@ -28,6 +28,7 @@ import * as LoopbackReceiver from "./LoopbackReceiver.js"
 import * as Output from "./Output.js"
 import * as Session from "./Session.js"
 import * as Spinner from "./Spinner.js"
+import { sanitizeInline } from "./TerminalText.js"
 
 const oidcScopes = new Set(["openid", "profile", "offline_access", "email"])
 
@@ -46,10 +47,13 @@ export interface LoginInput {
 
 const describeRedirectError = (error: AuthorizationRequest.AuthorizationRedirectError): SignInError => {
   if (error.reason === "MissingCode") return new SignInError({ detail: "the redirect carried no authorization code" })
-  const description = error.errorDescription?.split(/\r?\n/)[0]?.trim()
+  // Both come from the redirect, that is from whoever sent the browser there: one line each, nothing a terminal runs.
+  const description = error.errorDescription === undefined ?
+    undefined :
+    sanitizeInline(error.errorDescription.split(/\r?\n/)[0] ?? "").trim()
   return new SignInError({
     error: error.error,
-    detail: `${error.error ?? "unknown_error"}${
+    detail: `${error.error === undefined ? "unknown_error" : sanitizeInline(error.error)}${
       description !== undefined && description !== "" ? ` (${description})` : ""
     }`
   })
@@ -151,13 +155,15 @@ export const login = Effect.fn("LoginCommand.login")(function*(input: LoginInput
     yield* receiver.complete({ success: true })
 
     if (Option.isNone(account)) return yield* new SignInError({ detail: "no account was returned" })
+    // Names come from the ID token: each stays on its line.
     const who = account.value
     const encrypted = settings.cacheKey !== undefined
+    const username = sanitizeInline(who.username ?? who.homeAccountId)
     yield* Output.line(
-      `Signed in as ${who.username ?? who.homeAccountId}${who.name !== undefined ? ` (${who.name})` : ""}`
+      `Signed in as ${username}${who.name !== undefined ? ` (${sanitizeInline(who.name)})` : ""}`
     )
-    yield* Output.line(`  account  ${who.homeAccountId}`)
-    yield* Output.line(`  tenant   ${who.tenantId}`)
+    yield* Output.line(`  account  ${sanitizeInline(who.homeAccountId)}`)
+    yield* Output.line(`  tenant   ${sanitizeInline(who.tenantId)}`)
     yield* Output.line(`  app      ${settings.clientId} at ${settings.authority}`)
     yield* Output.line(
       `  cache    ${cache.filePath} (${encrypted ? "AES-256-GCM" : "plaintext; set EFFECT_ENTRA_CACHE_KEY to encrypt"})`

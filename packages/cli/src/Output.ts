@@ -2,9 +2,14 @@
  * Where the commands write: results on stdout, prompts, progress and errors on stderr (so `$(effect-entra token)`
  * captures only the token).
  *
+ * Every line goes through `TerminalText.sanitizeForTerminal` first: what the commands print carries text from the
+ * network and from tokens (error descriptions, names, user names, tenant names), and no control character or bidi
+ * override in it may reach the terminal. Tabs and newlines stay.
+ *
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
+import { sanitizeForTerminal } from "./TerminalText.js"
 
 /**
  * Writes a line on stdout.
@@ -12,7 +17,8 @@ import * as Effect from "effect/Effect"
  * @since 0.1.0
  * @category writing
  */
-export const line = (text: string): Effect.Effect<void> => Effect.sync(() => void process.stdout.write(`${text}\n`))
+export const line = (text: string): Effect.Effect<void> =>
+  Effect.sync(() => void process.stdout.write(`${sanitizeForTerminal(text)}\n`))
 
 /**
  * Writes a line on stderr, first clearing a spinner line on a terminal.
@@ -29,5 +35,6 @@ export const info = (text: string): Effect.Effect<void> => Effect.sync(() => inf
  * @category writing
  */
 export const infoSync = (text: string): void => {
-  process.stderr.write(`${process.stderr.isTTY === true ? "\r\x1b[2K" : ""}${text}\n`)
+  // The clearing sequence is ours, added after the text is cleaned.
+  process.stderr.write(`${process.stderr.isTTY === true ? "\r\x1b[2K" : ""}${sanitizeForTerminal(text)}\n`)
 }
