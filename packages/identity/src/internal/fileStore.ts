@@ -93,23 +93,26 @@ export const make = (options: StoreOptions): Effect.Effect<Store> =>
           }
         }
         const decoded = decodeFile(read.text, ring)
+        // A forced reload of the same file (under the lock) has nothing new to warn about.
+        const seen = signature === signatureOf(read.info)
+        const warn = (message: string) => seen ? Effect.void : Effect.logWarning(message)
         forget(undefined)
         signature = signatureOf(read.info)
         if (decoded._tag === "Ok") {
           state = decoded.state
           if (decoded.dropped > 0) {
             setAside = read.text
-            yield* Effect.logWarning(
+            yield* warn(
               `token cache ${filePath}: ${decoded.dropped} entr${decoded.dropped === 1 ? "y" : "ies"} could not be ` +
                 "read and were dropped; the file is set aside in a backup before it is next written"
             )
           }
         } else if (decoded._tag === "Foreign") {
           setAside = read.text
-          yield* Effect.logWarning(`token cache ${filePath} ignored, ${decoded.why}; starting from an empty cache`)
+          yield* warn(`token cache ${filePath} ignored, ${decoded.why}; starting from an empty cache`)
         } else {
           blocked = refuse("KeyMismatch", `${decoded.why}; nothing was changed`)
-          yield* Effect.logWarning(`token cache ${filePath} ignored, ${decoded.why}`)
+          yield* warn(`token cache ${filePath} ignored, ${decoded.why}`)
         }
       })
 
