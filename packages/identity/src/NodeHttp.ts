@@ -52,7 +52,8 @@ const secureContextFor = (extra: ReadonlyArray<string>): tls.SecureContext => {
 /**
  * An undici-backed `HttpClient` whose connection pool is closed with the layer. With `ca`, those certificates
  * are trusted besides Node's built-in roots and `NODE_EXTRA_CA_CERTS` (undici's `ca` would otherwise replace
- * them).
+ * them). A `ca` that is not PEM certificate text (a file path, say) fails every request at once with a message
+ * that says so; `NodeHttp.invalidCa` checks it up front.
  *
  * @since 0.1.0
  * @category layers

@@ -84,9 +84,9 @@ describe("AuthenticationError keeps an allow-list of the body", () => {
     {
       secrets: fc.record({ code: secretArb, clientSecret: secretArb, verifier: secretArb, refreshToken: secretArb }),
       shape: fc.integer({ min: 0, max: shapes.length - 1 }),
-      which: fc.constantFrom("code", "clientSecret", "verifier", "refreshToken"),
+      which: fc.constantFrom<keyof Secrets>("code", "clientSecret", "verifier", "refreshToken"),
       status: fc.constantFrom(200, 400, 401, 429, 500, 502),
-      grant: fc.constantFrom("code", "refresh")
+      grant: fc.constantFrom<"code" | "refresh">("code", "refresh")
     },
     ({ grant, secrets, shape, status, which }) =>
       Effect.gen(function*() {

@@ -26,7 +26,7 @@ const refreshRequest: TokenEndpoint.RefreshRequest = {
 }
 
 const endpointFor = (entra: ScriptedEntra.ScriptedEntra, options?: TokenEndpoint.Options) =>
-  TokenEndpoint.make(options).pipe(Effect.provide(entra.layer))
+  TokenEndpoint.make(options).pipe(Effect.orDie, Effect.provide(entra.layer))
 
 // The per-attempt time-out (and so the deadline, which defaults to it when longer) is a sleep on the TestClock
 // too, and stays listed after the attempt ends: make it
