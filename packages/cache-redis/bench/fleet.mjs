@@ -1,5 +1,7 @@
 // Token requests per renewal for a fleet of 2, 4 and 8 processes sharing one account, with the Redis cache,
 // with Redis down, and with the in-memory cache (baseline: every process on its own).
+// `redis-starved`: the same with every process's event loop blocked for FLEET_STARVE_MS (default 150) every
+// FLEET_STARVE_EVERY_MS (default 400), a busy process that must not read as "Redis down".
 // Run: cd /work/main && npx tsc -b packages/cache-redis packages/emulator && node packages/cache-redis/bench/fleet.mjs
 import { startEmulator } from "@effect-entra/emulator"
 import * as Crypto from "node:crypto"
@@ -9,6 +11,12 @@ import { startRedis } from "./redis-server.mjs"
 const lifetimeSeconds = 8 // renewed every 4 s (half-life)
 const durationMs = Number(process.env.FLEET_DURATION_MS ?? 13_000)
 const sizes = (process.env.FLEET_SIZES ?? "2,4,8").split(",").map(Number)
+const modes = (process.env.FLEET_MODES ?? "redis,redis-down,redis-starved,memory").split(",")
+const starve = {
+  blockMs: Number(process.env.FLEET_STARVE_MS ?? 150),
+  everyMs: Number(process.env.FLEET_STARVE_EVERY_MS ?? 400)
+}
+const starvedSize = Number(process.env.FLEET_STARVED_SIZE ?? 4)
 
 const redis = await startRedis()
 const emulator = await startEmulator({ config: { accessTokenLifetime: lifetimeSeconds } })
@@ -47,7 +55,8 @@ const run = async (size, mode) => {
     cache: mode === "memory" ? "memory" : "redis",
     concurrency: 8,
     durationMs,
-    intervalMs: 50
+    intervalMs: 50,
+    ...(mode === "redis-starved" ? { starve } : {})
   })
   fleet.go()
   await fleet.redeemed()
@@ -73,11 +82,12 @@ const run = async (size, mode) => {
 }
 
 const rows = []
-for (const size of sizes) rows.push(await run(size, "redis"))
-rows.push(await run(sizes.at(-1), "redis-down"))
-for (const size of sizes) rows.push(await run(size, "memory"))
+if (modes.includes("redis")) { for (const size of sizes) rows.push(await run(size, "redis")) }
+if (modes.includes("redis-down")) rows.push(await run(sizes.at(-1), "redis-down"))
+if (modes.includes("redis-starved")) rows.push(await run(starvedSize, "redis-starved"))
+if (modes.includes("memory")) { for (const size of sizes) rows.push(await run(size, "memory")) }
 console.table(rows)
-console.log(JSON.stringify({ node: process.version, lifetimeSeconds, durationMs, rows }))
+console.log(JSON.stringify({ node: process.version, lifetimeSeconds, durationMs, starve, rows }))
 await emulator.close()
 await redis.stop()
 process.exit(0)

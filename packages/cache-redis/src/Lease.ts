@@ -1,10 +1,15 @@
 /**
  * Fleet-wide single-flight. `withLease(key, ttl, effect)` runs `effect` in exactly one process among all that
- * share the Redis: the holder takes `SET lease token NX PX ttl`, extends it while the work runs, and releases it
- * with a compare-and-delete, leaving a short "done" marker. The others wait (bounded polling, 25 → 200 ms) until
- * the lease is gone and return `None`, so the caller re-reads the cache; a caller that arrives just after a holder
- * finished gets `None` at once. A holder that dies stops extending its lease, which then expires and another
- * process takes over. When Redis is unavailable the lease degrades to a single-flight inside this process.
+ * share the Redis: the holder takes `SET lease token NX PX claim` (a short claim, 2 s by default), extends it to
+ * the full ttl while the work runs, and releases it with a compare-and-delete, leaving a short "done" marker. The
+ * others wait (bounded polling, 25 → 200 ms) until the lease is gone and return `None`, so the caller re-reads
+ * the cache; a caller that arrives just after a holder finished gets `None` at once. A holder that dies stops
+ * extending its lease, which then expires and another process takes over. When Redis is unavailable the lease
+ * degrades to a single-flight inside this process.
+ *
+ * An acquire that times out may still be applied by Redis afterwards. Nobody would hold that lease, so: a late
+ * reply saying it was won releases it at once, and when no reply ever comes (the connection is lost) the lease
+ * expires with its short claim, since only a holder that knows it won extends it.
  *
  * @since 0.1.0
  */
@@ -16,6 +21,7 @@ import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
 import * as Option from "effect/Option"
+import * as Runtime from "effect/Runtime"
 import * as Crypto from "node:crypto"
 import type * as Ops from "./internal/ops.js"
 
@@ -31,6 +37,11 @@ export interface Options {
   /** First and longest pause between polls of a held lease. Default 25 ms and 200 ms. */
   readonly pollInitial?: Duration.DurationInput | undefined
   readonly pollMax?: Duration.DurationInput | undefined
+  /**
+   * How long a lease is taken for before its holder first extends it: the longest an acquire whose reply nobody
+   * received keeps the others waiting. Default 2 seconds (never more than the ttl).
+   */
+  readonly claim?: Duration.DurationInput | undefined
 }
 
 /**
@@ -85,6 +96,7 @@ export const make = (ops: Ops.Ops, options: Options): Lease => {
   const settleMs = millis(options.settle, 1_000)
   const pollInitialMs = millis(options.pollInitial, 25)
   const pollMaxMs = millis(options.pollMax, 200)
+  const claimMs = millis(options.claim, 2_000)
 
   /** Polls until the lease is gone (released or expired), Redis fails, or the lease's ttl has passed. */
   const awaitRelease = (leaseKey: string, ttlMs: number) =>
@@ -100,16 +112,24 @@ export const make = (ops: Ops.Ops, options: Options): Lease => {
       }
     })
 
-  const hold = <A, E>(leaseKey: string, doneKey: string, token: string, ttlMs: number, effect: Effect.Effect<A, E>) =>
+  const hold = <A, E>(
+    leaseKey: string,
+    doneKey: string,
+    token: string,
+    lease: { readonly claimMs: number; readonly ttlMs: number },
+    effect: Effect.Effect<A, E>
+  ) =>
     Effect.uninterruptibleMask((restore) =>
       Effect.gen(function*() {
-        // Keep the lease while the work runs longer than expected; a dead process stops extending it.
-        const watchdog = yield* ops.run(
+        // Keep the lease while the work runs longer than expected; a dead process stops extending it. The first
+        // extension comes within the short claim, the next ones every third of the ttl.
+        const extend = ops.run(
           "lease.extend",
-          (client) => client.effectEntraExtendLease(leaseKey, token, ttlMs)
-        ).pipe(
-          Effect.delay(Duration.millis(Math.max(1, Math.floor(ttlMs / 3)))),
-          Effect.forever,
+          (client) => client.effectEntraExtendLease(leaseKey, token, lease.ttlMs)
+        )
+        const pause = (ms: number) => Effect.sleep(Duration.millis(Math.max(1, Math.floor(ms / 3))))
+        const watchdog = yield* Effect.zipRight(pause(lease.claimMs), extend).pipe(
+          Effect.zipRight(Effect.forever(Effect.zipRight(pause(lease.ttlMs), extend))),
           Effect.interruptible,
           Effect.fork
         )
@@ -129,13 +149,24 @@ export const make = (ops: Ops.Ops, options: Options): Lease => {
         const leaseKey = `${options.namespace}lease:${key}`
         const doneKey = `${options.namespace}done:${key}`
         const ttlMs = Math.max(1, Math.ceil(Duration.toMillis(ttl)))
+        const lease = { ttlMs, claimMs: Math.min(ttlMs, claimMs) }
         const token = Crypto.randomUUID()
+        const runtime = yield* Effect.runtime<never>()
+        // Won after this process gave up on it: give it back now rather than leave it to its claim's expiry.
+        const releaseOrphan = (reply: number) => {
+          if (reply !== 1) return
+          Runtime.runFork(runtime)(ops.run(
+            "lease.release",
+            (client) => client.effectEntraReleaseLease(leaseKey, doneKey, token, 0)
+          ))
+        }
         const taken = yield* ops.run(
           "lease.acquire",
-          (client) => client.effectEntraAcquireLease(leaseKey, doneKey, token, ttlMs)
+          (client) => client.effectEntraAcquireLease(leaseKey, doneKey, token, lease.claimMs),
+          { onLateReply: releaseOrphan }
         )
         if (Option.isNone(taken)) return yield* local.withLease(key, ttl, effect)
-        if (taken.value === 1) return yield* hold(leaseKey, doneKey, token, ttlMs, effect)
+        if (taken.value === 1) return yield* hold(leaseKey, doneKey, token, lease, effect)
         if (taken.value === 0) yield* awaitRelease(leaseKey, ttlMs)
         return Option.none<A>()
       })

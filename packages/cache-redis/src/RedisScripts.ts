@@ -28,9 +28,12 @@ return 1
  * older refresh token never overwrites a newer one. A foreign value under the key (not a hash, or a version that
  * is not a number) is replaced. While the account's removal marker (a sign-out, see {@link removeAccount}) exists,
  * every write is refused, except a new sign-in (`ARGV[5]` = `1`) numbered above the removed version, which clears
- * the marker. `KEYS[1]` account hash, `KEYS[2]` the namespace's account index, `KEYS[3]` the removal marker;
- * `ARGV` version, payload, ttl ms, index member, new sign-in flag. Returns 1 when stored, 0 when refused for an
- * older version, `-(removed + 1)` when refused because the account was removed at version `removed`.
+ * the marker. An account sealed with a key the writer does not hold (its `k` field is not in the writer's list) is
+ * never replaced: the writer could not read it, and the processes holding that key still need it.
+ * `KEYS[1]` account hash, `KEYS[2]` the namespace's account index, `KEYS[3]` the removal marker; `ARGV` version,
+ * payload, ttl ms, index member, new sign-in flag, id of the key sealing the payload, the ids the writer can open
+ * (`,id1,id2,`). Returns 1 when stored, 0 when refused for an older version, 2 when refused because it is sealed
+ * with another key, `-(removed + 1)` when refused because the account was removed at version `removed`.
  *
  * @since 0.1.0
  * @category scripts
@@ -49,9 +52,11 @@ if markerKind ~= 'none' then
 end
 local kind = redis.call('TYPE', KEYS[1]).ok
 if kind ~= 'hash' and kind ~= 'none' then redis.call('DEL', KEYS[1]) end
+local sealedWith = redis.call('HGET', KEYS[1], 'k')
+if sealedWith and not string.find(ARGV[7], ',' .. sealedWith .. ',', 1, true) then return 2 end
 local current = tonumber(redis.call('HGET', KEYS[1], 'v'))
 if current ~= nil and current >= tonumber(ARGV[1]) then return 0 end
-redis.call('HSET', KEYS[1], 'v', ARGV[1], 'd', ARGV[2])
+redis.call('HSET', KEYS[1], 'v', ARGV[1], 'd', ARGV[2], 'k', ARGV[6])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 local indexKind = redis.call('TYPE', KEYS[2]).ok
 if indexKind ~= 'set' and indexKind ~= 'none' then redis.call('DEL', KEYS[2]) end
@@ -161,7 +166,9 @@ export interface ScriptedRedis extends Redis {
     payload: string,
     ttlMs: number,
     member: string,
-    newSignIn: "0" | "1"
+    newSignIn: "0" | "1",
+    sealingKeyId: string,
+    readableKeyIds: string
   ): Promise<number>
   effectEntraRemoveAccount(
     key: string,
