@@ -2,7 +2,8 @@
  * `effect-entra login`: the authorization-code flow with PKCE in the system browser, like `az login`.
  *
  * 1. Resolve the settings and check the token cache can be written (before the browser opens).
- * 2. Start the loopback receiver on 127.0.0.1 and build the authorize URL (PKCE S256, `state`, `nonce`).
+ * 2. Start the loopback receiver on the address the redirect URI names (both 127.0.0.1 and ::1 for `localhost`)
+ *    and build the authorize URL (PKCE S256, `state`, `nonce`).
  * 3. Open the browser (or print the URL with `--no-browser`) and wait, with a countdown, until the genuine redirect
  *    arrives or `--timeout` passes. Requests with a foreign `state` are answered with an error page and ignored.
  * 4. Redeem the code with `AuthorizationCodeCredential` and the code verifier; the credential stores the account,
@@ -191,7 +192,7 @@ export const command = Command.make(
       Options.repeated
     ),
     redirectPort: CliOptions.port("redirect-port").pipe(
-      Options.withDescription("Port of the loopback receiver on 127.0.0.1 (default: a free port)"),
+      Options.withDescription("Port of the loopback receiver (default: a free port)"),
       Options.optional
     ),
     noBrowser: Options.boolean("no-browser").pipe(

@@ -1,8 +1,10 @@
 /**
  * A one-shot loopback receiver for the authorization redirect (RFC 8252 §7.3, ENTRA-PROTOCOL §13.2).
  *
- * - Listens on `127.0.0.1` only, on a free port unless one is given, and builds the redirect URI from the actual
- *   port; the server is closed with the scope.
+ * - Listens on the loopback address the redirect URI names, on a free port unless one is given, and builds the
+ *   redirect URI from the actual port; the servers are closed with the scope. `localhost` holds the port on both
+ *   `127.0.0.1` and `::1` (when the machine has IPv6 loopback): a browser may resolve `localhost` to either, and a
+ *   side left free could be taken by another local user, who would then receive the code.
  * - Only `GET` on the registered path counts. Other paths (a favicon) get a 404 and change nothing.
  * - `state` is checked first: a request with a missing or foreign `state` gets an error page and is ignored, so a
  *   forged request from another local process cannot end the sign-in; the receiver keeps waiting.
@@ -53,6 +55,8 @@ export interface Receiver {
   readonly complete: (outcome: { readonly success: boolean }) => Effect.Effect<void>
   /** How many requests to the redirect path were ignored. */
   readonly ignoredRequests: Effect.Effect<number>
+  /** Where the receiver listens, e.g. `["127.0.0.1:50123", "[::1]:50123"]` for `localhost`. */
+  readonly listening: ReadonlyArray<string>
 }
 
 const page = (title: string, heading: string, text: string) =>
@@ -110,6 +114,92 @@ const send = (response: Http.ServerResponse, status: number, body: string) => {
 }
 
 /**
+ * The addresses to hold for a redirect URI's host. Anything but a loopback name is refused: the receiver must never
+ * listen where another machine can reach it.
+ */
+const loopbackHosts = (url: URL): Either.Either<ReadonlyArray<string>, ReceiverError> => {
+  switch (url.hostname) {
+    case "127.0.0.1":
+      return Either.right(["127.0.0.1"])
+    case "[::1]":
+      return Either.right(["::1"])
+    case "localhost":
+      return Either.right(["127.0.0.1", "::1"])
+    default:
+      return Either.left(
+        new ReceiverError({ detail: `the redirect URI's host must be 127.0.0.1, localhost or [::1], not ${url.host}` })
+      )
+  }
+}
+
+const hostPort = (host: string, port: number) => `${host.includes(":") ? `[${host}]` : host}:${port}`
+
+const listen = (server: Http.Server, host: string, port: number) =>
+  Effect.async<number, NodeJS.ErrnoException>((resume) => {
+    const onError = (error: NodeJS.ErrnoException) => resume(Effect.fail(error))
+    server.once("error", onError)
+    server.listen({ port, host, exclusive: true }, () => {
+      server.removeListener("error", onError)
+      resume(Effect.succeed((server.address() as AddressInfo).port))
+    })
+  })
+
+const closeServer = (server: Http.Server) =>
+  Effect.async<void>((resume) => {
+    if (!server.listening) return resume(Effect.void)
+    server.close(() => resume(Effect.void))
+    server.closeAllConnections()
+  })
+
+// The machine has no IPv6 loopback: nobody can listen on ::1, so there is no side to hold.
+const noIpv6 = (error: NodeJS.ErrnoException) => error.code === "EADDRNOTAVAIL" || error.code === "EAFNOSUPPORT"
+
+const attempts = 5
+
+/**
+ * Listens on every host on one port: the first host picks it (or takes the given one), the others take the same.
+ * With a free port picked (0), a port whose other side is already taken is given up and another tried.
+ */
+const listenAll = (
+  hostsOrError: Either.Either<ReadonlyArray<string>, ReceiverError>,
+  requested: number,
+  makeServer: () => Http.Server
+): Effect.Effect<{ readonly hosts: ReadonlyArray<string>; readonly port: number }, ReceiverError> =>
+  Effect.gen(function*() {
+    const wanted = yield* hostsOrError
+    const failed = (host: string, port: number, error: NodeJS.ErrnoException) =>
+      new ReceiverError({
+        detail: error.code === "EADDRINUSE"
+          ? `${hostPort(host, port)} is already in use (choose another --redirect-port, or omit it)`
+          : `cannot listen on ${hostPort(host, port)}: ${error.code ?? error.message}`,
+        cause: error
+      })
+    for (let attempt = 1;; attempt++) {
+      const first = makeServer()
+      const port = yield* listen(first, wanted[0]!, requested).pipe(
+        Effect.mapError((error) => failed(wanted[0]!, requested, error))
+      )
+      const held = [wanted[0]!]
+      const taken: Array<Http.Server> = [first]
+      let clash: { host: string; error: NodeJS.ErrnoException } | undefined
+      for (const host of wanted.slice(1)) {
+        const server = makeServer()
+        const result = yield* Effect.either(listen(server, host, port))
+        if (Either.isRight(result)) {
+          held.push(host)
+          taken.push(server)
+        } else if (!noIpv6(result.left)) {
+          clash = { host, error: result.left }
+          break
+        }
+      }
+      if (clash === undefined) return { hosts: held, port }
+      yield* Effect.forEach(taken, closeServer, { discard: true })
+      if (requested !== 0 || attempt >= attempts) return yield* failed(clash.host, port, clash.error)
+    }
+  })
+
+/**
  * Starts the receiver in the current scope.
  *
  * @since 0.1.0
@@ -155,34 +245,19 @@ export const make = (options: Options): Effect.Effect<Receiver, ReceiverError, S
       Deferred.unsafeDone(result, Effect.succeed(parsed.right))
     }
 
-    const server = Http.createServer(onRequest)
-    server.keepAliveTimeout = 1000
-    const port = yield* Effect.acquireRelease(
-      Effect.async<number, ReceiverError>((resume) => {
-        const onError = (error: NodeJS.ErrnoException) =>
-          resume(
-            Effect.fail(
-              new ReceiverError({
-                detail: error.code === "EADDRINUSE"
-                  ? `127.0.0.1:${options.port} is already in use (choose another --redirect-port, or omit it)`
-                  : `cannot listen on 127.0.0.1:${options.port ?? 0}: ${error.code ?? error.message}`,
-                cause: error
-              })
-            )
-          )
-        server.once("error", onError)
-        server.listen({ port: options.port ?? 0, host: "127.0.0.1", exclusive: true }, () => {
-          server.removeListener("error", onError)
-          resume(Effect.succeed((server.address() as AddressInfo).port))
-        })
-      }),
-      () =>
-        Effect.async<void>((resume) => {
-          if (pending !== undefined) send(pending, 200, pages.failure)
-          server.close(() => resume(Effect.void))
-          server.closeAllConnections()
-        })
+    const servers: Array<Http.Server> = []
+    yield* Effect.addFinalizer(() =>
+      Effect.suspend(() => {
+        if (pending !== undefined) send(pending, 200, pages.failure)
+        return Effect.forEach(servers, closeServer, { discard: true, concurrency: "unbounded" })
+      })
     )
+    const { hosts, port } = yield* listenAll(loopbackHosts(registered), options.port ?? 0, () => {
+      const server = Http.createServer(onRequest)
+      server.keepAliveTimeout = 1000
+      servers.push(server)
+      return server
+    })
     const actual = new URL(options.redirectUri)
     actual.port = String(port)
 
@@ -195,6 +270,7 @@ export const make = (options: Options): Effect.Effect<Receiver, ReceiverError, S
           if (pending !== undefined) send(pending, 200, success ? pages.success : pages.failure)
           pending = undefined
         }),
-      ignoredRequests: Effect.sync(() => ignored)
+      ignoredRequests: Effect.sync(() => ignored),
+      listening: hosts.map((host) => hostPort(host, port))
     }
   })

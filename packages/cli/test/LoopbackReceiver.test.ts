@@ -128,6 +128,84 @@ describe("LoopbackReceiver", () => {
     }))
 })
 
+// Whether this machine has an IPv6 loopback (a container may not): the `localhost` tests check what they can.
+const hasIpv6Loopback = (): Promise<boolean> =>
+  new Promise((resolve) => {
+    const server = Net.createServer()
+    server.once("error", () => resolve(false))
+    server.listen({ host: "::1", port: 0 }, () => server.close(() => resolve(true)))
+  })
+
+/** Tries to listen where the receiver should already be: resolves with the error code, or "listening". */
+const tryToTake = (host: string, port: number): Effect.Effect<string> =>
+  Effect.async<string>((resume) => {
+    const server = Net.createServer()
+    server.once("error", (error: NodeJS.ErrnoException) => resume(Effect.succeed(error.code ?? "error")))
+    server.listen({ host, port, exclusive: true }, () => server.close(() => resume(Effect.succeed("listening"))))
+  })
+
+describe("LoopbackReceiver addresses", () => {
+  it.scoped("localhost holds the port on 127.0.0.1 and ::1: another process cannot take either side", () =>
+    Effect.gen(function*() {
+      const ipv6 = yield* Effect.promise(hasIpv6Loopback)
+      const receiver = yield* LoopbackReceiver.make({ redirectUri: "http://localhost/callback", expectedState: "s" })
+      const port = receiver.port
+      assert.strictEqual(receiver.redirectUri, `http://localhost:${port}/callback`)
+      assert.strictEqual(yield* tryToTake("127.0.0.1", port), "EADDRINUSE")
+      assert.strictEqual((yield* get(`http://127.0.0.1:${port}/favicon.ico`)).body, LoopbackReceiver.pages.notFound)
+      if (!ipv6) {
+        // No IPv6 loopback here: nobody can listen on ::1, so the IPv4 side is all there is to hold.
+        assert.deepStrictEqual(receiver.listening, [`127.0.0.1:${port}`])
+        return
+      }
+      assert.deepStrictEqual(receiver.listening, [`127.0.0.1:${port}`, `[::1]:${port}`])
+      assert.strictEqual(yield* tryToTake("::1", port), "EADDRINUSE")
+      // A browser that resolves localhost to ::1 reaches this receiver, and the sign-in completes there.
+      const waiting = yield* Effect.fork(receiver.awaitRedirect)
+      const genuine = yield* Effect.fork(get(`http://[::1]:${port}/callback?code=the-code&state=s`))
+      assert.strictEqual(Redacted.value((yield* Fiber.join(waiting)).code), "the-code")
+      yield* receiver.complete({ success: true })
+      assert.include((yield* Fiber.join(genuine)).body, "You are signed in")
+    }))
+
+  it.scoped("localhost on a given port whose ::1 side is taken is a ReceiverError naming [::1], and frees 127.0.0.1", () =>
+    Effect.gen(function*() {
+      if (!(yield* Effect.promise(hasIpv6Loopback))) return
+      const squatter = Http.createServer()
+      yield* Effect.acquireRelease(
+        Effect.async<void>((resume) => void squatter.listen(0, "::1", () => resume(Effect.void))),
+        () => Effect.sync(() => squatter.close())
+      )
+      const port = (squatter.address() as { port: number }).port
+      const error = yield* Effect.flip(
+        LoopbackReceiver.make({ redirectUri: "http://localhost/cb", expectedState: "s", port })
+      )
+      assert.strictEqual(error._tag, "ReceiverError")
+      assert.include(error.message, `[::1]:${port} is already in use`)
+      assert.strictEqual(yield* tryToTake("127.0.0.1", port), "listening")
+    }))
+
+  it.scoped("127.0.0.1 listens there only; [::1] listens on ::1 only", () =>
+    Effect.gen(function*() {
+      const v4 = yield* LoopbackReceiver.make({ redirectUri: "http://127.0.0.1/cb", expectedState: "s" })
+      assert.deepStrictEqual(v4.listening, [`127.0.0.1:${v4.port}`])
+      if (!(yield* Effect.promise(hasIpv6Loopback))) return
+      const v6 = yield* LoopbackReceiver.make({ redirectUri: "http://[::1]/cb", expectedState: "s" })
+      assert.deepStrictEqual(v6.listening, [`[::1]:${v6.port}`])
+      assert.strictEqual(v6.redirectUri, `http://[::1]:${v6.port}/cb`)
+      assert.strictEqual((yield* get(`http://[::1]:${v6.port}/favicon.ico`)).status, 404)
+    }))
+
+  it.scoped("a redirect URI on a host that is not loopback is refused before listening", () =>
+    Effect.gen(function*() {
+      for (const redirectUri of ["http://0.0.0.0/cb", "http://example.com/cb", "http://127.0.0.2/cb"]) {
+        const error = yield* Effect.flip(LoopbackReceiver.make({ redirectUri, expectedState: "s" }))
+        assert.strictEqual(error._tag, "ReceiverError")
+        assert.include(error.message, "must be 127.0.0.1, localhost or [::1]")
+      }
+    }))
+})
+
 describe("Spinner", () => {
   it("formats the countdown", () => {
     assert.strictEqual(Spinner.formatRemaining(300_000), "5:00")
