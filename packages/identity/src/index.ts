@@ -17,6 +17,26 @@ export * as AuthorizationCodeCredential from "./AuthorizationCodeCredential.js"
 /**
  * @since 0.1.0
  */
+export * as TokenRequest from "./TokenRequest.js"
+/**
+ * @since 0.1.0
+ */
+export * as RedeemCode from "./RedeemCode.js"
+/**
+ * @since 0.1.0
+ */
+export * as CacheLookup from "./CacheLookup.js"
+/**
+ * @since 0.1.0
+ */
+export * as RefreshToken from "./RefreshToken.js"
+/**
+ * @since 0.1.0
+ */
+export * as RefreshPolicy from "./RefreshPolicy.js"
+/**
+ * @since 0.1.0
+ */
 export * as TokenCache from "./TokenCache.js"
 /**
  * @since 0.1.0

@@ -1,0 +1,193 @@
+/**
+ * The first step: an authorization code (with its PKCE verifier, redirect URI and client credentials) becomes an
+ * account, its refresh token and a first access token, written to the `TokenCache`.
+ *
+ * A code is sent to Entra once however many fibers ask for it at the same time. With a PKCE verifier the
+ * redemption is recorded in the cache under a key bound to the whole sign-in (an HMAC keyed by the verifier), so
+ * another process holding the same sign-in adopts it instead of sending the code again; a replayed code with
+ * another verifier, redirect URI or secret finds nothing and goes to Entra, which refuses a spent code.
+ *
+ * ```ts
+ * // A web app's redirect route: the code from the query, the verifier from the session.
+ * const redeem = yield* RedeemCode.RedeemCode
+ * const request = yield* TokenRequest.make(client, "api://my-api/access_as_user")
+ * const { account } = yield* redeem.redeem({ client, code, codeVerifier, request })
+ * ```
+ *
+ * @since 0.1.0
+ */
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
+import type { AuthenticationError } from "./AuthenticationError.js"
+import { leased } from "./internal/fleetLease.js"
+import { redemptionKey } from "./internal/redemptionBinding.js"
+import * as SingleFlight from "./internal/singleFlight.js"
+import { identify, toEntry } from "./internal/tokenEntry.js"
+import * as TokenCache from "./TokenCache.js"
+import * as TokenEndpoint from "./TokenEndpoint.js"
+import * as TokenRequest from "./TokenRequest.js"
+
+/**
+ * Who signed in.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface AccountInfo {
+  readonly homeAccountId: string
+  readonly tenantId: string
+  readonly username?: string | undefined
+  readonly name?: string | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface RedeemRequest {
+  readonly client: TokenRequest.Client
+  readonly code: Redacted.Redacted<string>
+  /** The PKCE verifier of the authorize request; without one, no other process can adopt the redemption. */
+  readonly codeVerifier?: Redacted.Redacted<string> | undefined
+  /** What the first access token is for. */
+  readonly request: TokenRequest.TokenRequest
+}
+
+/**
+ * What a redemption produced: the account, and the access token it brought (absent when another process of
+ * the fleet redeemed the code and this one adopted its account).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Redemption {
+  readonly account: AccountInfo
+  readonly issued?: { readonly key: string; readonly entry: TokenCache.AccessTokenEntry } | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service {
+  readonly redeem: (request: RedeemRequest) => Effect.Effect<Redemption, AuthenticationError>
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class RedeemCode extends Context.Tag("@effect-entra/identity/RedeemCode")<RedeemCode, Service>() {}
+
+/**
+ * Whether an error ends the code: an answer that says it is spent or unusable (invalid_grant: expired, redeemed,
+ * PKCE mismatch; or one that needs a new sign-in: MFA, consent), or an unreadable 200 (the code may be spent).
+ * After any other error (a wrong secret, a mistyped scope, a 5xx) the code may be sent again.
+ *
+ * @since 0.1.0
+ * @category predicates
+ */
+export const spendsCode = (error: AuthenticationError): boolean =>
+  (error.reason === "ErrorResponse" && error.isInteractionRequired) ||
+  (error.reason === "InvalidResponse" && error.statusCode === 200)
+
+// A redeemed-code record outlives the code (Entra: about 10 minutes), so no process of the fleet retries it.
+const redemptionTtl = Duration.minutes(15)
+
+/**
+ * Builds the step on the `TokenEndpoint` and `TokenCache` in the context; a redemption in flight lives in the
+ * `Scope` (it finishes even when every caller has gone: a code sent to Entra must not be lost).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make: Effect.Effect<Service, never, TokenEndpoint.TokenEndpoint | TokenCache.TokenCache | Scope.Scope> =
+  Effect.gen(function*() {
+    const endpoint = yield* TokenEndpoint.TokenEndpoint
+    const cache = yield* TokenCache.TokenCache
+    const clock = yield* Effect.clock
+    const flights = SingleFlight.make(yield* Effect.scope)
+
+    const redeemNow = (input: RedeemRequest, codeKey: Option.Option<string>) =>
+      Effect.gen(function*() {
+        const { client, request } = input
+        const response = yield* endpoint.redeemCode({
+          authority: client.authority,
+          tenantId: request.tenantId,
+          clientId: client.clientId,
+          clientSecret: client.clientSecret,
+          scopes: request.scopes,
+          claims: request.claims,
+          code: input.code,
+          redirectUri: client.redirectUri,
+          codeVerifier: input.codeVerifier
+        })
+        const identity = identify(response)
+        const account: AccountInfo = {
+          homeAccountId: identity.homeAccountId ?? `local-${crypto.randomUUID()}`,
+          tenantId: identity.tenantId ?? request.tenantId,
+          ...(identity.username === undefined ? {} : { username: identity.username }),
+          ...(identity.name === undefined ? {} : { name: identity.name })
+        }
+        const accountKey = TokenRequest.accountKey(client, account.homeAccountId)
+        const previous = yield* cache.getAccount(accountKey)
+        yield* cache.setAccount(accountKey, {
+          homeAccountId: account.homeAccountId,
+          authority: client.authority,
+          clientId: client.clientId,
+          tenantId: account.tenantId,
+          ...(account.username === undefined ? {} : { username: account.username }),
+          ...(account.name === undefined ? {} : { name: account.name }),
+          ...(response.refreshToken === undefined ? {} : { refreshToken: response.refreshToken }),
+          version: Option.match(previous, { onNone: () => 1, onSome: (entry) => entry.version + 1 }),
+          updatedOn: clock.unsafeCurrentTimeMillis()
+        })
+        const key = TokenRequest.accessTokenKey(client, account.homeAccountId, request)
+        const entry = toEntry(response, request, account.homeAccountId)
+        yield* cache.setAccessToken(key, entry)
+        if (Option.isSome(codeKey)) yield* cache.setRedemption(codeKey.value, account.homeAccountId, redemptionTtl)
+        return { account, issued: { key, entry } } satisfies Redemption
+      }).pipe(Effect.withSpan("RedeemCode", {
+        attributes: {
+          "entra.tenant_id": input.request.tenantId,
+          "entra.scopes": input.request.scopeKey,
+          "entra.grant_type": "authorization_code"
+        }
+      }))
+
+    const redeemOnce = (input: RedeemRequest): Effect.Effect<Redemption, AuthenticationError> =>
+      Effect.gen(function*() {
+        const binding = { ...input.client, clientSecret: input.client.clientSecret, codeVerifier: input.codeVerifier }
+        const codeKey = yield* Effect.promise(() => redemptionKey(binding, input.code))
+        // Without a PKCE verifier nothing proves another process holds the same sign-in: redeem here, record nothing.
+        if (Option.isNone(codeKey)) return yield* redeemNow(input, codeKey)
+        const adoptRecorded: Effect.Effect<Option.Option<Redemption>> = Effect.map(
+          cache.getRedemption(codeKey.value),
+          Option.map((homeAccountId) => ({ account: { homeAccountId, tenantId: input.client.tenantId } }))
+        )
+        // Another process of the fleet may have redeemed this code already.
+        const recorded = yield* adoptRecorded
+        if (Option.isSome(recorded)) return recorded.value
+        return yield* leased(cache, `redeem|${codeKey.value}`, adoptRecorded, redeemNow(input, codeKey))
+      })
+
+    return RedeemCode.of({
+      // Keyed by the code itself: the key lives in memory only while the redemption is in flight.
+      redeem: (input) =>
+        Effect.suspend(() =>
+          flights.run(`redeem|${Redacted.value(input.code)}`, redeemOnce(input), { finishWhenAbandoned: true })
+        )
+    })
+  })
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer: Layer.Layer<RedeemCode, never, TokenEndpoint.TokenEndpoint | TokenCache.TokenCache> = Layer
+  .scoped(RedeemCode, make)
