@@ -1,0 +1,107 @@
+/**
+ * The credential as the composition of its steps: a forced renewal, a replaced refresh policy, a TokenEndpoint and
+ * steps taken from the context.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Layer, Redacted, TestClock } from "effect"
+import * as AuthorizationCodeCredential from "../src/AuthorizationCodeCredential.js"
+import * as RedeemCode from "../src/RedeemCode.js"
+import * as RefreshPolicy from "../src/RefreshPolicy.js"
+import * as TokenCache from "../src/TokenCache.js"
+import * as FakeEndpoint from "./fixtures/FakeEndpoint.js"
+import * as ScriptedEntra from "./fixtures/ScriptedEntra.js"
+
+const scope = "api://demo/read"
+// A function: a credential wipes the code it redeemed, so options are not shared between tests.
+const options = (): AuthorizationCodeCredential.Options => ({
+  ...FakeEndpoint.client,
+  authorizationCode: Redacted.make("code-1")
+})
+
+const tokenOf = (effect: Effect.Effect<{ readonly token: Redacted.Redacted<string> }, unknown>) =>
+  Effect.map(effect, (t) => Redacted.value(t.token))
+
+/** The credential on a fake endpoint: no HTTP at all. */
+const onFake = (endpoint: FakeEndpoint.FakeEndpoint, overrides: Partial<AuthorizationCodeCredential.Options> = {}) =>
+  AuthorizationCodeCredential.makeWithoutTokenEndpoint({
+    ...options(),
+    ...overrides
+  }).pipe(Effect.provide(endpoint.layer), Effect.orDie)
+
+describe("the credential composes its steps", () => {
+  it.scoped("renew() asks Entra for a new token even when a fresh one is cached; getToken then serves it", () =>
+    Effect.gen(function*() {
+      const endpoint = FakeEndpoint.make()
+      const credential = yield* onFake(endpoint)
+      assert.strictEqual(yield* tokenOf(credential.getToken(scope)), "at-1")
+      assert.strictEqual(yield* tokenOf(credential.renew(scope)), "at-2")
+      assert.strictEqual(yield* tokenOf(credential.getToken(scope)), "at-2")
+      assert.deepStrictEqual(endpoint.calls.map((call) => call.grant), ["authorization_code", "refresh_token"])
+    }).pipe(Effect.provide(TokenCache.layerMemory)))
+
+  it.scoped("refreshPolicy: renew at 80% of the lifetime", () =>
+    Effect.gen(function*() {
+      const endpoint = FakeEndpoint.make()
+      const credential = yield* onFake(endpoint, { refreshPolicy: RefreshPolicy.atFractionOfLifetime(0.8) })
+      yield* credential.getToken(scope)
+      yield* TestClock.adjust("47 minutes")
+      assert.strictEqual(yield* tokenOf(credential.getToken(scope)), "at-1")
+      yield* TestClock.adjust("1 minute")
+      assert.strictEqual(yield* tokenOf(credential.getToken(scope)), "at-2")
+    }).pipe(Effect.provide(TokenCache.layerMemory)))
+
+  it.scoped("a RefreshPolicy layer replaces the default for credentials built under it", () =>
+    Effect.gen(function*() {
+      const endpoint = FakeEndpoint.make()
+      const credential = yield* onFake(endpoint).pipe(
+        Effect.provide(RefreshPolicy.layer(RefreshPolicy.atFractionOfLifetime(0.5)))
+      )
+      yield* credential.getToken(scope)
+      yield* TestClock.adjust("30 minutes")
+      assert.strictEqual(yield* tokenOf(credential.getToken(scope)), "at-2")
+    }).pipe(Effect.provide(TokenCache.layerMemory)))
+
+  it.scoped("a TokenEndpoint in the context is used instead of one built on the HttpClient", () =>
+    Effect.gen(function*() {
+      const endpoint = FakeEndpoint.make()
+      const entra = ScriptedEntra.make()
+      const credential = yield* AuthorizationCodeCredential.make(options()).pipe(
+        Effect.provide(Layer.merge(entra.layer, endpoint.layer)),
+        Effect.orDie
+      )
+      assert.strictEqual(yield* tokenOf(credential.getToken(scope)), "at-1")
+      assert.strictEqual(endpoint.calls.length, 1)
+      assert.strictEqual(entra.requests.length, 0)
+    }).pipe(Effect.provide(TokenCache.layerMemory)))
+
+  it.scoped("a wrapped RedeemCode in the context is the one the credential runs", () =>
+    Effect.gen(function*() {
+      const endpoint = FakeEndpoint.make()
+      const audit: Array<string> = []
+      const AuditedRedeemCode = Layer.scoped(
+        RedeemCode.RedeemCode,
+        Effect.map(RedeemCode.make, (inner) =>
+          RedeemCode.RedeemCode.of({
+            redeem: (input) =>
+              inner.redeem(input).pipe(
+                Effect.tap(({ account }) => Effect.sync(() => audit.push(account.homeAccountId)))
+              )
+          }))
+      ).pipe(Layer.provide(endpoint.layer))
+      // Built in the test's scope: the step's redemptions in flight live as long as the credential.
+      const credential = yield* onFake(endpoint).pipe(Effect.provide(yield* Layer.build(AuditedRedeemCode)))
+      yield* Effect.all([credential.getToken(scope), credential.getToken("api://demo/write")], { concurrency: 2 })
+      assert.deepStrictEqual(audit, ["oid-alice.home-tenant"])
+    }).pipe(Effect.provide(TokenCache.layerMemory)))
+
+  it.scoped("an http option out of bounds is refused even when the endpoint is provided", () =>
+    Effect.gen(function*() {
+      const endpoint = FakeEndpoint.make()
+      const error = yield* Effect.flip(
+        AuthorizationCodeCredential.makeWithoutTokenEndpoint({ ...options(), http: { maxAttempts: 0 } }).pipe(
+          Effect.provide(endpoint.layer)
+        )
+      )
+      assert.strictEqual(error.field, "maxAttempts")
+    }).pipe(Effect.provide(TokenCache.layerMemory)))
+})
