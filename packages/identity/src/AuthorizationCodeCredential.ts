@@ -18,6 +18,7 @@ import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as DefaultServices from "effect/DefaultServices"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
@@ -110,6 +111,10 @@ export interface Steps {
 
 // A cache hit costs a map read and a span some fifty times more: a hit is a span only when a tracer records it.
 const nativeTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
+const untraced = () => {
+  const fiber = Fiber.getCurrentFiber()
+  return Option.isNone(fiber) || fiber.value.currentTracer === nativeTracer
+}
 
 const compose = (settings: Settings, steps: Steps, policy: RefreshPolicy.RefreshPolicy, scope: Scope.Scope) => {
   const state = AccountState.make(settings, steps.redeemCode, steps.cache, scope)
@@ -149,14 +154,15 @@ const compose = (settings: Settings, steps: Steps, policy: RefreshPolicy.Refresh
     )
   }
 
-  const getToken = (scopes: string | ReadonlyArray<string>, options?: GetTokenOptions) =>
-    Effect.withFiberRuntime<AccessToken, AuthenticationError | InvalidOptionError>((fiber) => {
+  const getToken = (
+    scopes: string | ReadonlyArray<string>,
+    options?: GetTokenOptions
+  ): Effect.Effect<AccessToken, AuthenticationError | InvalidOptionError> =>
+    Effect.suspend(() => {
       const record = hot.hotFor(scopes, options)
-      const token = record === undefined ? undefined : hot.freshToken(record)
-      if (token === undefined) return run(scopes, options, false)
-      return fiber.currentTracer === nativeTracer
-        ? Effect.succeed(token)
-        : Effect.withSpan(Effect.succeed(token), "AuthorizationCodeCredential.getToken", record!.span)
+      const served = record === undefined ? undefined : hot.served(record)
+      if (served === undefined) return run(scopes, options, false)
+      return untraced() ? served : Effect.withSpan(served, "AuthorizationCodeCredential.getToken", record!.span)
     })
 
   return AuthorizationCodeCredential.of({

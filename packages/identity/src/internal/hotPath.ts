@@ -5,6 +5,7 @@
  *
  * @internal
  */
+import * as Effect from "effect/Effect"
 import type { AccessToken } from "../AccessToken.js"
 import { InvalidOptionError } from "../AuthenticationError.js"
 import type * as CacheLookup from "../CacheLookup.js"
@@ -40,6 +41,8 @@ export interface Hot {
   readonly span: SpanOptions
   entry: TokenCache.AccessTokenEntry | undefined
   token: AccessToken | undefined
+  /** `Effect.succeed(token)`, built once per token: a hit allocates nothing. */
+  served: Effect.Effect<AccessToken> | undefined
 }
 
 /** @internal */
@@ -48,6 +51,8 @@ export interface HotPath {
   readonly hotFor: (scopes: string | ReadonlyArray<string>, options?: GetTokenOptions) => Hot | undefined
   /** The record's token if the cache holds a fresh one (counted as a hit). */
   readonly freshToken: (hot: Hot) => AccessToken | undefined
+  /** {@link HotPath.freshToken} as an effect that succeeds with it. */
+  readonly served: (hot: Hot) => Effect.Effect<AccessToken> | undefined
 }
 
 const maxHotKeys = 10_000
@@ -87,7 +92,8 @@ export const make = (options: {
       key: TokenRequest.accessTokenKey(client, homeAccountId, request),
       span: getTokenSpan(request, { "entra.cache.hit": true }),
       entry: undefined,
-      token: undefined
+      token: undefined,
+      served: undefined
     }
     // A key is only stored after its options passed validation.
     if (memoKey !== undefined) {
@@ -110,9 +116,12 @@ export const make = (options: {
     if (hot.entry !== entry || hot.token === undefined) {
       hot.entry = entry
       hot.token = toAccessToken(entry)
+      hot.served = Effect.succeed(hot.token)
     }
     return hot.token
   }
 
-  return { hotFor, freshToken }
+  const served = (hot: Hot) => freshToken(hot) === undefined ? undefined : hot.served
+
+  return { hotFor, freshToken, served }
 }
