@@ -121,14 +121,17 @@ export const make = (ops: Ops.Ops, options: Options): Lease => {
   ) =>
     Effect.uninterruptibleMask((restore) =>
       Effect.gen(function*() {
-        // Keep the lease while the work runs longer than expected; a dead process stops extending it. The first
-        // extension comes within the short claim, the next ones every third of the ttl.
+        // Keep the lease while the work runs longer than expected; a dead process stops extending it. Every third
+        // of the short claim until an extension to the full ttl lands, then every third of the ttl.
         const extend = ops.run(
           "lease.extend",
           (client) => client.effectEntraExtendLease(leaseKey, token, lease.ttlMs)
         )
         const pause = (ms: number) => Effect.sleep(Duration.millis(Math.max(1, Math.floor(ms / 3))))
-        const watchdog = yield* Effect.zipRight(pause(lease.claimMs), extend).pipe(
+        const extended = Effect.zipRight(pause(lease.claimMs), extend).pipe(
+          Effect.repeat({ until: (reply) => Option.isSome(reply) })
+        )
+        const watchdog = yield* extended.pipe(
           Effect.zipRight(Effect.forever(Effect.zipRight(pause(lease.ttlMs), extend))),
           Effect.interruptible,
           Effect.fork
