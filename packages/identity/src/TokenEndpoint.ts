@@ -47,7 +47,10 @@ export interface RetryableFailure {
   readonly grantType: GrantType
   /** The attempt that failed, from 1. */
   readonly attempt: number
-  /** No HTTP answer, no complete answer in time, a retryable status (408, 429, 5xx), or a 200 cut off. */
+  /**
+   * No HTTP answer, no complete answer in time, a retryable status (408, 429, 5xx), or (refresh grant only) a 200
+   * cut off or unusable (`IncompleteBody`: no token, impossible lifetimes).
+   */
   readonly kind: "Transport" | "Timeout" | "Status" | "IncompleteBody"
   readonly status?: number | undefined
   /** The server's `Retry-After` (or `retry-after-ms`), in ms. */

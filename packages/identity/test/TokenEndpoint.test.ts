@@ -69,7 +69,8 @@ describe("TokenEndpoint expiry", () => {
       const entra = ScriptedEntra.make()
       entra.script.push(scripted)
       yield* TestClock.setTime(1_000_000)
-      const endpoint = yield* endpointFor(entra)
+      // One attempt: an unusable 200 to a refresh would otherwise be retried.
+      const endpoint = yield* endpointFor(entra, { maxAttempts: 1 })
       return yield* endpoint.redeemRefreshToken(refreshRequest)
     })
 
@@ -198,4 +199,37 @@ describe("TokenEndpoint back-off", () => {
         assert.strictEqual(entra.requests.length, 2)
       }).pipe(Effect.withRandom(Random.fixed([0]))))
   }
+})
+
+describe("TokenEndpoint: an unusable 200", () => {
+  const noExpiry = ok({})
+  it.effect("to a refresh is retried (the refresh token may be sent again)", () =>
+    Effect.gen(function*() {
+      const entra = ScriptedEntra.make()
+      entra.script.push(noExpiry, ok({ expires_in: 3600 }))
+      const endpoint = yield* endpointFor(entra, { baseDelay: "10 millis", maxDelay: "10 millis" })
+      const fiber = yield* Effect.fork(endpoint.redeemRefreshToken(refreshRequest))
+      for (let i = 0; i < 20 && entra.requests.length < 2; i++) {
+        yield* Effect.promise(() => new Promise((resolve) => setImmediate(resolve)))
+        yield* TestClock.adjust("10 millis")
+      }
+      const response = yield* Fiber.join(fiber)
+      assert.strictEqual(Redacted.value(response.accessToken), "at-scripted")
+      assert.strictEqual(entra.requests.length, 2)
+    }))
+
+  it.effect("to a code is not retried (that 200 has spent the code)", () =>
+    Effect.gen(function*() {
+      const entra = ScriptedEntra.make()
+      entra.script.push(noExpiry, ok({ expires_in: 3600 }))
+      const endpoint = yield* endpointFor(entra)
+      const error = yield* Effect.flip(endpoint.redeemCode({
+        ...refreshRequest,
+        code: Redacted.make("code-1"),
+        redirectUri: "http://localhost/callback",
+        codeVerifier: undefined
+      }))
+      assert.strictEqual(error.reason, "InvalidResponse")
+      assert.strictEqual(entra.requests.length, 1)
+    }))
 })

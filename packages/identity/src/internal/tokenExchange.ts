@@ -17,6 +17,7 @@ import * as CredentialMetrics from "../CredentialMetrics.js"
 import type { ClientParameters, RetryableFailure, RetrySchedule, TokenResponse } from "../TokenEndpoint.js"
 import { readBounded } from "./boundedBody.js"
 import type { ResolvedHttpOptions } from "./httpOptions.js"
+import type { AnswerContext } from "./tokenAnswer.js"
 import { innerCause, interpretOutcome } from "./tokenAnswer.js"
 import type { Outcome } from "./tokenRetry.js"
 import { retryableFailure, retryAfterMillis, withinDeadline } from "./tokenRetry.js"
@@ -51,6 +52,18 @@ const refuse = (grantType: GrantType, cause: unknown, description: string) =>
     attempts: 0,
     cause
   })
+
+/**
+ * A refresh token may be sent again, so a 200 that cannot be used (no token, impossible lifetimes) is retried like a
+ * cut-off one. The code grant never is: that 200 has spent the code.
+ */
+const isUnusableRefreshAnswer = (outcome: Outcome, context: AnswerContext): Effect.Effect<boolean> =>
+  context.grantType === "refresh_token" && outcome._tag === "Answer" && outcome.status === 200
+    ? Effect.match(interpretOutcome(outcome, context), {
+      onFailure: (error) => error.reason === "InvalidResponse",
+      onSuccess: () => false
+    })
+    : Effect.succeed(false)
 
 /** Builds the function that sends one token request with `client`. */
 export const makeExchange = (
@@ -120,6 +133,17 @@ export const makeExchange = (
         last = { outcome, requestedOn, retryAfterMs }
         const failure = retryableFailure(outcome, grantType, attempt, retryAfterMs)
         if (failure !== undefined) return yield* Effect.fail(failure)
+        const context = {
+          grantType,
+          attempts: attempt,
+          requestedOn,
+          retryAfterMs,
+          secrets,
+          deadlineMs: settings.deadlineMs
+        }
+        if (yield* isUnusableRefreshAnswer(outcome, context)) {
+          return yield* Effect.fail<RetryableFailure>({ grantType, attempt, kind: "IncompleteBody", status: 200 })
+        }
       })
       yield* Effect.ignore(Effect.retry(once, withinDeadline(schedule, deadlineAt, onRetry)))
       yield* Effect.annotateCurrentSpan("entra.attempts", attempt)

@@ -139,23 +139,32 @@ layer(E.EmulatorLive, { excludeTestServices: true })("retries and broken answers
         assert.strictEqual((yield* E.tokenRequests).length, 1)
       })))
 
-    it.effect("a 200 without access_token to a refresh is an InvalidResponse; the next call refreshes", () =>
+    it.effect("a 200 without access_token to a refresh is retried (a refresh token may be sent again)", () =>
       E.withCredentialDeps(Effect.gen(function*() {
-        const { credential, emulator, secrets } = yield* E.setup()
+        const { credential, emulator } = yield* E.setup()
         yield* credential.getToken(emulator.defaults.scope)
         yield* emulator.injectFault({ endpoint: "token", kind: "malformed", variant: "no-token" })
-        const error = authError(yield* Effect.flip(credential.getToken("https://graph.microsoft.com/User.Read")))
-        assert.strictEqual(error.reason, "InvalidResponse")
-        assert.strictEqual(error.grantType, "refresh_token")
-        assert.strictEqual(error.attempts, 1)
-        assert.include(error.errorResponse.errorDescription, "no access_token")
-        E.assertNoSecret(error, [...secrets, ...(yield* E.cachedRefreshTokens)])
         yield* credential.getToken("https://graph.microsoft.com/User.Read")
         assert.deepStrictEqual((yield* E.tokenRequests).map((e) => [e.grantType, e.fault]), [
           ["authorization_code", undefined],
           ["refresh_token", "malformed"],
           ["refresh_token", undefined]
         ])
+      })))
+
+    it.effect("unusable 200s to a refresh on every attempt: an InvalidResponse after the attempts", () =>
+      E.withCredentialDeps(Effect.gen(function*() {
+        const { credential, emulator, secrets } = yield* E.setup()
+        yield* credential.getToken(emulator.defaults.scope)
+        yield* emulator.injectFault({ endpoint: "token", kind: "malformed", variant: "no-token", times: 4 })
+        const error = authError(yield* Effect.flip(credential.getToken("https://graph.microsoft.com/User.Read")))
+        assert.strictEqual(error.reason, "InvalidResponse")
+        assert.strictEqual(error.grantType, "refresh_token")
+        assert.strictEqual(error.attempts, 4)
+        assert.include(error.errorResponse.errorDescription, "no access_token")
+        E.assertNoSecret(error, [...secrets, ...(yield* E.cachedRefreshTokens)])
+        yield* credential.getToken("https://graph.microsoft.com/User.Read")
+        assert.strictEqual((yield* E.tokenRequests).length, 6)
       })))
 
     it.effect("an answer slower than requestTimeout fails with Timeout", () =>
