@@ -2,8 +2,9 @@
 //
 //   node --expose-gc scripts/soak.mjs [--seconds 180] [--fault-rate 0.3] [--scopes 3] [--callers 8] [--seed 1]
 //
-// Build first (`pnpm build`). Several callers ask for tokens every 20 ms over a few scopes. Every 250 ms, with
-// probability --fault-rate, the next token request gets a random fault from the emulator (429 with and without
+// Build first (`pnpm build`). Several callers ask for tokens every 20 ms over a few scopes. Every 250 ms, when no
+// fault is pending, with probability --fault-rate the next token request gets a random fault from the emulator (one
+// at a time: a fault on every attempt of a request would fail it whatever the client does) (429 with and without
 // Retry-After, 500/503, an HTML page, a dropped connection, truncated or malformed JSON, an endless body, a slow body
 // past the time-out, odd numbers in a 200). It reports:
 // - failed calls (the promise: zero while a valid token or refresh token exists, which is always here: the refresh
@@ -92,10 +93,12 @@ const counts = { calls: 0, failed: 0, faultsInjected: 0 }
 const failures = new Map()
 const grants = { authorization_code: { ok: 0, failed: 0 }, refresh_token: { ok: 0, failed: 0 } }
 const faultKinds = new Map()
+let faultsAnswered = 0
 const drainLog = async () => {
   for (const entry of await emulator.requests({ endpoint: "token" })) {
     const grant = grants[entry.grantType]
     if (grant !== undefined) entry.status === 200 ? grant.ok++ : grant.failed++
+    if (entry.fault !== undefined) faultsAnswered++
   }
   await emulator.clearRequests()
 }
@@ -129,14 +132,14 @@ const caller = async () => {
 const injector = async () => {
   while (performance.now() < until) {
     await new Promise((resolve) => setTimeout(resolve, 250))
-    if (random() < faultRate) {
+    await drainLog()
+    if (faultsAnswered === counts.faultsInjected && random() < faultRate) {
       const fault = pick(faults)
       await emulator.injectFault({ endpoint: "token", times: 1, ...fault })
       counts.faultsInjected++
       const name = `${fault.kind}${fault.status ? ` ${fault.status}` : ""}${fault.variant ? ` ${fault.variant}` : ""}`
       faultKinds.set(name, (faultKinds.get(name) ?? 0) + 1)
     }
-    await drainLog()
   }
 }
 
@@ -154,7 +157,8 @@ await emulator.close()
 
 // One redemption, then each scope renews at half-life; the first token of each other scope is a refresh too. Each
 // injected fault spoils one request, which costs one more.
-const renewals = 1 + scopes.length - 1 + Math.floor(elapsed / (lifetime / 2)) * scopes.length
+// (The tokens of the first moment are renewed from the first half-life on, and the one due at the very end is not.)
+const renewals = scopes.length + Math.max(0, Math.floor(elapsed / (lifetime / 2)) - 1) * scopes.length
 const ideal = renewals + counts.faultsInjected
 const requests = grants.authorization_code.ok + grants.authorization_code.failed + grants.refresh_token.ok +
   grants.refresh_token.failed
