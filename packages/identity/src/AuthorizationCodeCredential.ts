@@ -29,7 +29,7 @@ import { type AuthenticationError, InvalidOptionError } from "./AuthenticationEr
 import * as CacheLookup from "./CacheLookup.js"
 import * as AccountState from "./internal/accountState.js"
 import type { Options, Settings } from "./internal/credentialOptions.js"
-import { config, disableMultiTenantAuthConfig, validateOptions } from "./internal/credentialOptions.js"
+import { config, readSettings } from "./internal/credentialOptions.js"
 import { getTokenSpan, make as makeHotPath } from "./internal/hotPath.js"
 import { toAccessToken } from "./internal/tokenEntry.js"
 import type { AccountInfo } from "./RedeemCode.js"
@@ -210,20 +210,6 @@ export const fromSettings = (
     }
     const policy = settings.refreshPolicy ?? (yield* RefreshPolicy.CurrentRefreshPolicy)
     return compose(settings, steps, policy, scope)
-  })
-
-const readSettings = (options: Options) =>
-  Effect.gen(function*() {
-    const envAuthority = yield* Config.option(Config.string("AZURE_AUTHORITY_HOST")).pipe(
-      Effect.orElseSucceed(() => Option.none<string>())
-    )
-    const envDisable = yield* Config.option(disableMultiTenantAuthConfig).pipe(
-      Effect.orElseSucceed(() => Option.none<boolean>())
-    )
-    return yield* validateOptions(options, {
-      authority: Option.getOrUndefined(envAuthority),
-      disableMultiTenantAuth: Option.getOrUndefined(envDisable)
-    })
   })
 
 /**

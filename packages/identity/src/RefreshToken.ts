@@ -6,6 +6,7 @@
  *
  * @since 0.1.0
  */
+import type * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -15,7 +16,7 @@ import type * as Scope from "effect/Scope"
 import { AuthenticationError } from "./AuthenticationError.js"
 import * as CredentialMetrics from "./CredentialMetrics.js"
 import { leased } from "./internal/fleetLease.js"
-import { makeRefreshGate } from "./internal/refreshGate.js"
+import { makeRefreshGate, type RefreshGate } from "./internal/refreshGate.js"
 import * as SingleFlight from "./internal/singleFlight.js"
 import { toEntry } from "./internal/tokenEntry.js"
 import * as RefreshPolicy from "./RefreshPolicy.js"
@@ -75,6 +76,51 @@ const noRefreshToken = () =>
     }
   })
 
+/** The refresh_token grant for one key: the cached refresh token out, the new tokens into the cache. */
+const makeRenewNow = (
+  endpoint: TokenEndpoint.Service,
+  cache: TokenCache.Service,
+  clock: Clock.Clock,
+  retryGate: RefreshGate
+) =>
+({ client, homeAccountId, request }: RenewRequest, key: string) =>
+  Effect.gen(function*() {
+    const accountKey = TokenRequest.accountKey(client, homeAccountId)
+    const stored = yield* cache.getAccount(accountKey)
+    if (Option.isNone(stored) || stored.value.refreshToken === undefined) return yield* noRefreshToken()
+    const account = stored.value
+    const response = yield* endpoint.redeemRefreshToken({
+      authority: client.authority,
+      tenantId: request.tenantId,
+      clientId: client.clientId,
+      clientSecret: client.clientSecret,
+      scopes: request.scopes,
+      claims: request.claims,
+      refreshToken: account.refreshToken!
+    })
+    if (response.refreshToken !== undefined) {
+      // Entra rotates refresh tokens: keep the newest; the versioned write refuses to go backwards.
+      yield* cache.setAccount(accountKey, {
+        ...account,
+        refreshToken: response.refreshToken,
+        version: account.version + 1,
+        updatedOn: clock.unsafeCurrentTimeMillis()
+      })
+    }
+    const entry = toEntry(response, request, homeAccountId)
+    yield* cache.setAccessToken(key, entry)
+    retryGate.clear(key)
+    return entry
+  }).pipe(Effect.withSpan("RefreshToken", {
+    attributes: {
+      "entra.tenant_id": request.tenantId,
+      "entra.scopes": request.scopeKey,
+      "entra.grant_type": "refresh_token",
+      "entra.cae": request.cae,
+      "entra.claims": request.claims !== undefined
+    }
+  }))
+
 /**
  * Builds the step on the `TokenEndpoint` and `TokenCache` in the context; renewals in flight live in the `Scope`.
  *
@@ -89,43 +135,7 @@ export const make: Effect.Effect<Service, never, TokenEndpoint.TokenEndpoint | T
     const flights = SingleFlight.make(yield* Effect.scope)
     const retryGate = makeRefreshGate()
 
-    const renewNow = ({ client, homeAccountId, request }: RenewRequest, key: string) =>
-      Effect.gen(function*() {
-        const accountKey = TokenRequest.accountKey(client, homeAccountId)
-        const stored = yield* cache.getAccount(accountKey)
-        if (Option.isNone(stored) || stored.value.refreshToken === undefined) return yield* noRefreshToken()
-        const account = stored.value
-        const response = yield* endpoint.redeemRefreshToken({
-          authority: client.authority,
-          tenantId: request.tenantId,
-          clientId: client.clientId,
-          clientSecret: client.clientSecret,
-          scopes: request.scopes,
-          claims: request.claims,
-          refreshToken: account.refreshToken!
-        })
-        if (response.refreshToken !== undefined) {
-          // Entra rotates refresh tokens: keep the newest; the versioned write refuses to go backwards.
-          yield* cache.setAccount(accountKey, {
-            ...account,
-            refreshToken: response.refreshToken,
-            version: account.version + 1,
-            updatedOn: clock.unsafeCurrentTimeMillis()
-          })
-        }
-        const entry = toEntry(response, request, homeAccountId)
-        yield* cache.setAccessToken(key, entry)
-        retryGate.clear(key)
-        return entry
-      }).pipe(Effect.withSpan("RefreshToken", {
-        attributes: {
-          "entra.tenant_id": request.tenantId,
-          "entra.scopes": request.scopeKey,
-          "entra.grant_type": "refresh_token",
-          "entra.cae": request.cae,
-          "entra.claims": request.claims !== undefined
-        }
-      }))
+    const renewNow = makeRenewNow(endpoint, cache, clock, retryGate)
 
     /** A fresh token another process may have written meanwhile. */
     const freshFromCache = (key: string, policy: RefreshPolicy.RefreshPolicy) =>

@@ -5,6 +5,7 @@
  */
 import * as Config from "effect/Config"
 import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
@@ -268,3 +269,18 @@ export const config: Config.Config<Options> = Config.all({
     onSome: (list) => list.split(/[;,]/).map((tenant) => tenant.trim()).filter((tenant) => tenant !== "")
   })
 })))
+
+/** The options checked, with `AZURE_AUTHORITY_HOST` and `AZURE_IDENTITY_DISABLE_MULTITENANTAUTH` as defaults. */
+export const readSettings = (options: Options) =>
+  Effect.gen(function*() {
+    const envAuthority = yield* Config.option(Config.string("AZURE_AUTHORITY_HOST")).pipe(
+      Effect.orElseSucceed(() => Option.none<string>())
+    )
+    const envDisable = yield* Config.option(disableMultiTenantAuthConfig).pipe(
+      Effect.orElseSucceed(() => Option.none<boolean>())
+    )
+    return yield* validateOptions(options, {
+      authority: Option.getOrUndefined(envAuthority),
+      disableMultiTenantAuth: Option.getOrUndefined(envDisable)
+    })
+  })
