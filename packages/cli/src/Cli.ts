@@ -15,40 +15,60 @@ import * as Effect from "effect/Effect"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as CliError from "./CliError.js"
-import * as EmulatorCommand from "./EmulatorCommand.js"
-import * as LoginCommand from "./LoginCommand.js"
-import * as LogoutCommand from "./LogoutCommand.js"
 import * as Output from "./Output.js"
-import * as StatusCommand from "./StatusCommand.js"
-import * as TokenCommand from "./TokenCommand.js"
+import { version } from "./Version.js"
+
+export {
+  /**
+   * The version printed by `--version`.
+   *
+   * @since 0.1.0
+   * @category constants
+   */
+  version
+} from "./Version.js"
+
+type Services = CommandExecutor | FileSystem | Path | Terminal
+// Names and parsed inputs differ per command (both invariant); only the runner sees them.
+
+type Subcommand = Command.Command<any, Services, unknown, any>
+
+// Each command's module is loaded only when that command runs: a cached `token` need not load the sign-in's
+// browser and loopback receiver, nor `status` the emulator command. In this order in the help.
+const subcommands: Record<string, () => Promise<{ readonly command: Subcommand }>> = {
+  login: () => import("./LoginCommand.js"),
+  token: () => import("./TokenCommand.js"),
+  status: () => import("./StatusCommand.js"),
+  logout: () => import("./LogoutCommand.js"),
+  emulator: () => import("./EmulatorCommand.js")
+}
+
+const root = (commands: readonly [Subcommand, ...Array<Subcommand>]) =>
+  Command.make("effect-entra").pipe(
+    Command.withDescription(
+      "Sign in to Microsoft Entra ID from a terminal (authorization code + PKCE in the system browser) and get " +
+        "access tokens from a persistent cache."
+    ),
+    Command.withSubcommands(commands)
+  )
 
 /**
- * The version printed by `--version`.
- *
- * @since 0.1.0
- * @category constants
- */
-export const version = "0.1.0"
-
-/**
- * The root command.
+ * The root command for these arguments (the whole `process.argv`): with only the subcommand they name when the
+ * first word is one (its parsing, help and errors are that subcommand's alone), else with all of them (for
+ * `--help`, the built-in options and unknown commands).
  *
  * @since 0.1.0
  * @category commands
  */
-export const command = Command.make("effect-entra").pipe(
-  Command.withDescription(
-    "Sign in to Microsoft Entra ID from a terminal (authorization code + PKCE in the system browser) and get " +
-      "access tokens from a persistent cache."
-  ),
-  Command.withSubcommands([
-    LoginCommand.command,
-    TokenCommand.command,
-    StatusCommand.command,
-    LogoutCommand.command,
-    EmulatorCommand.command
-  ])
-)
+export const commandFor = (argv: ReadonlyArray<string>) =>
+  Effect.promise(async () => {
+    const first = argv.slice(2).find((arg) => !arg.startsWith("-"))
+    const only = first !== undefined && Object.hasOwn(subcommands, first) ? subcommands[first] : undefined
+    const [head, ...tail] = only !== undefined
+      ? [await only()]
+      : await Promise.all(Object.values(subcommands).map((load) => load()))
+    return root([head!.command, ...tail.map((module) => module.command)])
+  })
 
 /**
  * Parses the arguments and runs the command (the whole `process.argv`, executable included).
@@ -56,7 +76,8 @@ export const command = Command.make("effect-entra").pipe(
  * @since 0.1.0
  * @category running
  */
-export const run = Command.run(command, { name: "effect-entra", version })
+export const run = (argv: ReadonlyArray<string>) =>
+  Effect.flatMap(commandFor(argv), (command) => Command.run(command, { name: "effect-entra", version })(argv))
 
 const messageOf = (message: unknown): string =>
   Array.isArray(message) ? message.map((part) => messageOf(part)).join(" ") : String(message)
@@ -92,7 +113,7 @@ const isCliError = (error: unknown): error is CliError.CliError =>
  */
 export const main = (
   argv: ReadonlyArray<string>
-): Effect.Effect<number, never, CommandExecutor | FileSystem | Path | Terminal> =>
+): Effect.Effect<number, never, Services> =>
   run(argv).pipe(
     Effect.as<number>(CliError.ExitCode.Success),
     Effect.catchAll((error) => {

@@ -15,6 +15,20 @@ import * as CliSettings from "./CliSettings.js"
 import * as EmulatorInfo from "./EmulatorInfo.js"
 import * as Output from "./Output.js"
 
+// An optional peer dependency, loaded on demand: the emulator (TLS certificates, signing keys, a server) is not
+// installed with the CLI. Its Promise API keeps its own copy of `effect` apart from the CLI's bundled one.
+const loadEmulator = Effect.tryPromise({
+  try: () => import("@effect-entra/emulator/startEmulator").then((module) => module.startEmulator),
+  catch: (error) =>
+    new SettingsError({
+      reason: (error as { readonly code?: unknown }).code === "ERR_MODULE_NOT_FOUND" &&
+          String((error as Error).message).includes("@effect-entra/emulator")
+        ? "the emulator is not installed: install @effect-entra/emulator where the CLI is " +
+          "(npm install --global @effect-entra/emulator, or npm install --save-dev @effect-entra/emulator in a project)"
+        : `cannot load the emulator: ${(error as Error).message}`
+    })
+})
+
 /**
  * @since 0.1.0
  * @category models
@@ -37,10 +51,13 @@ export const run = Effect.fn("EmulatorCommand.run")(function*(input: EmulatorInp
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     return yield* new SettingsError({ reason: `--port must be an integer between 0 and 65535, got ${port}` })
   }
-  // Loaded on demand: the emulator (TLS certificates, signing keys, server) would double every command's start-up.
-  const Emulator = yield* Effect.promise(() => import("@effect-entra/emulator/Emulator"))
-  const emulator = yield* Emulator.make({ port, configFile: Option.getOrUndefined(input.config) }).pipe(
-    Effect.mapError((error) => new SettingsError({ reason: `cannot start the emulator: ${error.message}` }))
+  const emulator = yield* Effect.acquireRelease(
+    Effect.flatMap(loadEmulator, (startEmulator) =>
+      Effect.tryPromise({
+        try: () => startEmulator({ port, configFile: Option.getOrUndefined(input.config) }),
+        catch: (error) => new SettingsError({ reason: `cannot start the emulator: ${(error as Error).message}` })
+      })),
+    (running) => Effect.promise(() => running.close())
   )
   const d = emulator.defaults
   const info = EmulatorInfo.fromEmulator(emulator, process.pid)

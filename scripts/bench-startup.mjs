@@ -1,0 +1,220 @@
+#!/usr/bin/env node
+// Start-up, side by side: a fresh `node` that imports a credential and constructs it (no request), then exits;
+// and the `effect-entra` bin (`--version`, and `token` from a warm cache against the emulator).
+// Wall time is measured around the child process; memory is the child's peak RSS. Medians of --runs (default 15).
+//
+//   node scripts/bench-startup.mjs [--runs 15] [--json] [--cpu-prof DIR]     (after `pnpm build`)
+import * as ChildProcess from "node:child_process"
+import * as Fs from "node:fs"
+import * as Http from "node:http"
+import * as Https from "node:https"
+import * as Os from "node:os"
+import * as Path from "node:path"
+
+const root = Path.resolve(import.meta.dirname, "..")
+const args = process.argv.slice(2)
+const runs = Number(args[args.indexOf("--runs") + 1]) || 15
+const asJson = args.includes("--json")
+// --cpu-prof DIR: V8 CPU profiles of the CLI runs (build with `node scripts/build-dist.mjs --readable cli` first).
+const cpuProf = args.includes("--cpu-prof")
+  ? ["--cpu-prof", "--cpu-prof-dir", args[args.indexOf("--cpu-prof") + 1]]
+  : []
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.floor(sorted.length / 2)]
+}
+
+// The child prints its peak RSS (KiB) and CPU time (µs, user + system) on its last stdout line.
+const reportRss =
+  "{const u=process.resourceUsage();process.stdout.write('\\n'+u.maxRSS+' '+(u.userCPUTime+u.systemCPUTime)+'\\n')}"
+
+// Asynchronous: the emulator of the `token` case answers from this process.
+const runOnce = (argv, { cwd, env }) =>
+  new Promise((resolve, reject) => {
+    const start = process.hrtime.bigint()
+    const child = ChildProcess.spawn(process.execPath, argv, { cwd, env, stdio: ["ignore", "pipe", "pipe"] })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (chunk) => (stdout += chunk))
+    child.stderr.on("data", (chunk) => (stderr += chunk))
+    child.on("error", reject)
+    child.on("close", (status) =>
+      resolve({ status, stdout, stderr, wall: Number(process.hrtime.bigint() - start) / 1e6 }))
+  })
+
+const measure = async (label, argv, { cwd = root, env = process.env } = {}) => {
+  const walls = []
+  const rss = []
+  const cpu = []
+  for (let i = 0; i < runs + 1; i++) {
+    const result = await runOnce(argv, { cwd, env })
+    if (result.status !== 0) throw new Error(`${label} exited with ${result.status}:\n${result.stdout}${result.stderr}`)
+    if (i === 0) continue // warm the file system cache
+    walls.push(result.wall)
+    const last = result.stdout.trim().split("\n").at(-1)
+    const usage = /^(\d+) (\d+)$/.exec(last ?? "")
+    if (usage === null) throw new Error(`${label} did not report its resource usage:\n${result.stdout}`)
+    rss.push(Number(usage[1]) / 1024)
+    cpu.push(Number(usage[2]) / 1000)
+  }
+  return { label, wallMs: Math.round(median(walls)), cpuMs: Math.round(median(cpu)), rssMiB: Math.round(median(rss)) }
+}
+
+const evalModule = (code) => ["--input-type=module", "-e", `${code}\n${reportRss}`]
+
+const identity = Path.join(root, "packages/identity")
+const construct = "('contoso.onmicrosoft.com', '00000000-0000-0000-0000-000000000001', 'secret', 'code', " +
+  "'http://localhost/callback')"
+
+const results = [
+  await measure("bare node", evalModule("")),
+  await measure(
+    "@azure/identity",
+    evalModule(
+      `import { AuthorizationCodeCredential } from "@azure/identity"; new AuthorizationCodeCredential${construct}`
+    ),
+    { cwd: identity }
+  ),
+  await measure(
+    "@effect-entra/identity/promise (published: bundle)",
+    evalModule(
+      `import { AuthorizationCodeCredential } from "@effect-entra/identity/promise"; new AuthorizationCodeCredential${construct}`
+    ),
+    { cwd: identity }
+  ),
+  await measure(
+    "@effect-entra/identity/promise (require: bundle)",
+    [
+      "-e",
+      `const { AuthorizationCodeCredential } = require("@effect-entra/identity/promise"); new AuthorizationCodeCredential${construct}\n${reportRss}`
+    ],
+    { cwd: identity }
+  ),
+  await measure(
+    "identity dist/promise.js (unbundled ESM)",
+    evalModule(
+      `import { AuthorizationCodeCredential } from "./dist/promise.js"; new AuthorizationCodeCredential${construct}`
+    ),
+    { cwd: identity }
+  )
+]
+
+// The CLI: the published bin is the bundle.
+const cliBundle = Path.join(root, "packages/cli/dist/bundle/effect-entra.mjs")
+const cliArgv = (
+  ...rest
+) => [...cpuProf, "--import", `data:text/javascript,process.on("exit",()=>{${reportRss}})`, cliBundle, ...rest]
+results.push(await measure("effect-entra --version (bundle)", cliArgv("--version")))
+
+results.push(...(await cachedTokenCases()))
+
+if (asJson) console.log(JSON.stringify({ node: process.version, cpus: Os.cpus().length, runs, results }, null, 2))
+else {
+  console.log(
+    `node ${process.version}, ${Os.cpus().length} CPUs, load ${Os.loadavg()[0].toFixed(1)}, median of ${runs} runs`
+  )
+  const bare = results[0]
+  for (const r of results) {
+    const over = r === bare
+      ? ""
+      : `  (+${r.wallMs - bare.wallMs} ms wall, +${r.cpuMs - bare.cpuMs} ms CPU over bare node)`
+    console.log(
+      `${r.label.padEnd(52)} ${String(r.wallMs).padStart(5)} ms wall ${String(r.cpuMs).padStart(5)} ms CPU ` +
+        `${String(r.rssMiB).padStart(4)} MiB${over}`
+    )
+  }
+}
+
+// `effect-entra token` from a warm cache: sign in once against the emulator (headless), then time `token`.
+async function cachedTokenCases() {
+  const emulatorModule = Path.join(root, "packages/emulator/dist/index.js")
+  if (!Fs.existsSync(emulatorModule)) return []
+  const { startEmulator } = await import(emulatorModule)
+  const emulator = await startEmulator()
+  const cacheDir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "effect-entra-bench-"))
+  try {
+    const env = { ...cleanEnv(), EFFECT_ENTRA_CACHE_DIR: cacheDir }
+    await signIn(emulator, cacheDir, env)
+    const scope = ["--scope", emulator.defaults.scope, "--cache-dir", cacheDir]
+    // As a user of a real tenant runs it: no extra CA to trust (`--emulator` adds the emulator's, and building a
+    // TLS context with it costs ~20 ms of CPU). The cached token needs no request, so the CA is not missed.
+    const settings = [
+      "--authority",
+      emulator.authority,
+      "--tenant",
+      emulator.defaults.tenantId,
+      "--client-id",
+      emulator.defaults.publicClientId
+    ]
+    return [
+      await measure("effect-entra token (cached, bundle)", cliArgv("token", ...settings, ...scope), { env }),
+      await measure("effect-entra token --emulator (cached, bundle)", cliArgv("token", "--emulator", ...scope), { env })
+    ]
+  } finally {
+    await emulator.close()
+    Fs.rmSync(cacheDir, { recursive: true, force: true })
+  }
+}
+
+function cleanEnv() {
+  const env = {}
+  for (const [key, value] of Object.entries(process.env)) {
+    if (!/^(AZURE_|EFFECT_ENTRA_|BROWSER$|XDG_STATE_HOME$|NODE_OPTIONS$)/.test(key)) env[key] = value
+  }
+  return env
+}
+
+async function signIn(emulator, cacheDir, env) {
+  // Record the emulator as `effect-entra emulator` would, then `login --emulator --no-browser`, and answer its URL
+  // as a browser with a session does (prompt=none: a 302 to the loopback receiver, followed).
+  const { fromEmulator, write } = await import(Path.join(root, "packages/cli/dist/EmulatorInfo.js"))
+  const { Effect } = await import("effect")
+  await Effect.runPromise(write(cacheDir, fromEmulator(emulator, process.pid)))
+  const child = ChildProcess.spawn(process.execPath, [
+    cliBundle,
+    "login",
+    "--emulator",
+    "--no-browser",
+    "--cache-dir",
+    cacheDir,
+    "--scope",
+    emulator.defaults.scope
+  ], {
+    env,
+    stdio: ["ignore", "pipe", "pipe"]
+  })
+  let output = ""
+  const onData = (chunk) => (output += chunk)
+  child.stdout.on("data", onData)
+  child.stderr.on("data", onData)
+  const exited = new Promise((resolve) => child.on("exit", resolve))
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no sign-in URL from login:\n${output}`)), 20_000)
+    const poll = setInterval(() => {
+      const match = output.match(/https:\/\/\S+\/oauth2\/v2\.0\/authorize\?\S+/)
+      if (match) {
+        clearInterval(poll)
+        clearTimeout(timer)
+        resolve(new URL(match[0]))
+      }
+    }, 20)
+  })
+  url.searchParams.set("prompt", "none")
+  url.searchParams.set("login_hint", emulator.defaults.users[0].username)
+  const location = await new Promise((resolve, reject) =>
+    Https.get(url, { ca: emulator.caPem }, (response) => {
+      response.resume()
+      resolve(response.headers.location)
+    }).on("error", reject)
+  )
+  if (location === undefined) throw new Error("the emulator did not redirect the sign-in")
+  await new Promise((resolve, reject) =>
+    Http.get(location.replace(/#.*$/, ""), (response) => {
+      response.resume()
+      response.on("end", resolve)
+    }).on("error", reject)
+  )
+  const code = await exited
+  if (code !== 0) throw new Error(`login exited with ${code}:\n${output}`)
+}

@@ -1,0 +1,171 @@
+#!/usr/bin/env node
+// What `tsc -b` does not build for the published packages (run after it; `pnpm build` runs both):
+// - dist/cjs: a CommonJS copy of every module (esbuild, one file per source file, so `require` and `import`
+//   users get the same module layout) with the `.d.ts` files beside it and a `{"type":"commonjs"}` package.json,
+//   which makes TypeScript read those declarations as CommonJS ones;
+// - dist/bundle: pre-bundled entry points where a private copy of `effect` is harmless and start-up matters:
+//   the identity Promise facade (its users pass no Effect values in) and the `effect-entra` bin.
+//
+//   node scripts/build-dist.mjs [--readable] [identity|emulator|cache-redis|cli ...]   (default: all four)
+import * as esbuild from "esbuild"
+import * as Fs from "node:fs"
+import { createRequire } from "node:module"
+import * as Path from "node:path"
+
+const root = Path.resolve(import.meta.dirname, "..")
+const target = "node20"
+const readable = process.argv.includes("--readable")
+
+const walk = (dir) =>
+  Fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? walk(Path.join(dir, entry.name)) : [Path.join(dir, entry.name)]
+  )
+
+const commonJs = async (pkg) => {
+  const dir = Path.join(root, "packages", pkg)
+  const dist = Path.join(dir, "dist")
+  const cjs = Path.join(dist, "cjs")
+  Fs.rmSync(cjs, { recursive: true, force: true })
+  const sources = walk(Path.join(dir, "src")).filter((file) => file.endsWith(".ts") && !file.endsWith(".d.ts"))
+  await esbuild.build({
+    entryPoints: sources,
+    outbase: Path.join(dir, "src"),
+    outdir: cjs,
+    format: "cjs",
+    platform: "node",
+    target,
+    logLevel: "warning"
+  })
+  Fs.writeFileSync(Path.join(cjs, "package.json"), JSON.stringify({ type: "commonjs" }) + "\n")
+  for (const source of sources) {
+    const relative = Path.relative(Path.join(dir, "src"), source).replace(/\.ts$/, ".d.ts")
+    const declaration = Path.join(dist, relative)
+    if (!Fs.existsSync(declaration)) throw new Error(`${declaration} is missing: run tsc -b first`)
+    Fs.mkdirSync(Path.dirname(Path.join(cjs, relative)), { recursive: true })
+    // The declaration map points at ../src from dist/, not from dist/cjs/: leave it out of the copy.
+    const text = Fs.readFileSync(declaration, "utf8").replace(/\n\/\/# sourceMappingURL=.*\n?$/, "\n")
+    Fs.writeFileSync(Path.join(cjs, relative), text)
+  }
+}
+
+// An ESM bundle whose CommonJS dependencies (undici, ws) call `require` for Node built-ins.
+const esmRequireBanner = "import { createRequire as __createRequire } from \"node:module\";" +
+  "const require = __createRequire(import.meta.url);"
+
+// undici is more than half of a bundle (~540 KB of ~1 MB) and only a token request needs it, yet the modules that
+// import it evaluate it at start-up. Outside undici itself, `undici` resolves to this stand-in for what
+// @effect/platform-node and NodeHttp use (`Agent`, `getGlobalDispatcher`), which loads undici, bundled on its own
+// beside the entry point (undici.cjs), on first use.
+const lazyUndiciSource = `
+let undici
+const load = () => (undici ??= require("./undici.cjs"))
+export function Agent(options) { return new (load().Agent)(options) }
+export const getGlobalDispatcher = () => load().getGlobalDispatcher()
+export default new Proxy({}, { get: (_, key) => load()[key] })
+`
+const lazyUndici = {
+  name: "lazy-undici",
+  setup(build) {
+    build.onResolve(
+      { filter: /^undici$/ },
+      (args) =>
+        args.namespace === "lazy-undici" || /[\\/]undici[\\/]/.test(args.importer)
+          ? undefined
+          : { path: "undici", namespace: "lazy-undici", pluginData: { resolveDir: args.resolveDir } }
+    )
+    build.onResolve({ filter: /^\.\/undici\.cjs$/, namespace: "lazy-undici" }, () => ({
+      path: "./undici.cjs",
+      external: true
+    }))
+    build.onLoad({ filter: /.*/, namespace: "lazy-undici" }, (args) => ({
+      contents: lazyUndiciSource,
+      loader: "js",
+      resolveDir: args.pluginData.resolveDir
+    }))
+  }
+}
+
+const bundleOptions = {
+  bundle: true,
+  platform: "node",
+  target,
+  // `--readable` keeps the bundles unminified, with a comment naming each module (for profiling).
+  minifySyntax: !readable,
+  minifyWhitespace: !readable,
+  legalComments: "none",
+  logLevel: "warning",
+  plugins: [lazyUndici]
+}
+
+const undiciBundle = (outdir) =>
+  esbuild.build({
+    ...bundleOptions,
+    plugins: [],
+    stdin: { contents: "module.exports = require(\"undici\")", resolveDir: resolveDirOf("@effect/platform-node") },
+    outfile: Path.join(outdir, "undici.cjs"),
+    format: "cjs"
+  })
+
+// The folder from which `undici` resolves as @effect/platform-node sees it.
+const resolveDirOf = (pkg) => {
+  const require = createRequire(Path.join(root, "packages/identity/package.json"))
+  return Path.dirname(require.resolve(`${pkg}/package.json`))
+}
+
+const identityBundles = async () => {
+  const dir = Path.join(root, "packages/identity")
+  const outdir = Path.join(dir, "dist/bundle")
+  Fs.rmSync(outdir, { recursive: true, force: true })
+  const entry = Path.join(dir, "src/promise.ts")
+  await esbuild.build({
+    ...bundleOptions,
+    entryPoints: [entry],
+    outfile: Path.join(outdir, "promise.mjs"),
+    format: "esm",
+    banner: { js: esmRequireBanner }
+  })
+  await esbuild.build({
+    ...bundleOptions,
+    entryPoints: [entry],
+    outfile: Path.join(outdir, "promise.cjs"),
+    format: "cjs"
+  })
+  await undiciBundle(outdir)
+}
+
+const cliBundle = async () => {
+  const dir = Path.join(root, "packages/cli")
+  const outdir = Path.join(dir, "dist/bundle")
+  Fs.rmSync(outdir, { recursive: true, force: true })
+  await esbuild.build({
+    ...bundleOptions,
+    entryPoints: { "effect-entra": Path.join(dir, "src/bin.ts") },
+    outdir,
+    outExtension: { ".js": ".mjs" },
+    format: "esm",
+    // Code behind a dynamic import (the sign-in, the emulator command) goes to chunks loaded on first use.
+    splitting: true,
+    chunkNames: "[name]-[hash]",
+    // An optional peer, loaded only by `effect-entra emulator`.
+    external: ["@effect-entra/emulator", "@effect-entra/emulator/*"],
+    banner: { js: esmRequireBanner }
+  })
+  await undiciBundle(outdir)
+}
+
+const builders = {
+  identity: async () => {
+    await commonJs("identity")
+    await identityBundles()
+  },
+  emulator: () => commonJs("emulator"),
+  "cache-redis": () => commonJs("cache-redis"),
+  cli: cliBundle
+}
+
+const requested = process.argv.slice(2).filter((arg) => arg !== "--readable")
+for (const name of requested.length > 0 ? requested : Object.keys(builders)) {
+  const build = builders[name]
+  if (build === undefined) throw new Error(`unknown package ${name}; one of ${Object.keys(builders).join(", ")}`)
+  await build()
+}
