@@ -23,9 +23,9 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
-import type { AuthenticationError } from "./AuthenticationError.js"
+import { AuthenticationError } from "./AuthenticationError.js"
 import { leased } from "./internal/fleetLease.js"
-import { redemptionKey } from "./internal/redemptionBinding.js"
+import { isWiped, redemptionKey } from "./internal/redemptionBinding.js"
 import * as SingleFlight from "./internal/singleFlight.js"
 import { identify, toEntry } from "./internal/tokenEntry.js"
 import * as TokenCache from "./TokenCache.js"
@@ -95,6 +95,19 @@ export class RedeemCode extends Context.Tag("@effect-entra/identity/RedeemCode")
 export const spendsCode = (error: AuthenticationError): boolean =>
   (error.reason === "ErrorResponse" && error.isInteractionRequired) ||
   (error.reason === "InvalidResponse" && error.statusCode === 200)
+
+// A credential wipes the code it redeemed: a wiped one is spent, and is reported as such rather than read.
+const spentCode = () =>
+  new AuthenticationError({
+    reason: "ReauthenticationRequired",
+    statusCode: 0,
+    grantType: "authorization_code",
+    errorResponse: {
+      error: "invalid_grant",
+      errorDescription: "This authorization code was already redeemed (a code is single-use); sign in again"
+    },
+    attempts: 0
+  })
 
 // A redeemed-code record outlives the code (Entra: about 10 minutes), so no process of the fleet retries it.
 const redemptionTtl = Duration.minutes(15)
@@ -180,7 +193,9 @@ export const make: Effect.Effect<Service, never, TokenEndpoint.TokenEndpoint | T
       // Keyed by the code itself: the key lives in memory only while the redemption is in flight.
       redeem: (input) =>
         Effect.suspend(() =>
-          flights.run(`redeem|${Redacted.value(input.code)}`, redeemOnce(input), { finishWhenAbandoned: true })
+          isWiped(input.code)
+            ? Effect.fail(spentCode())
+            : flights.run(`redeem|${Redacted.value(input.code)}`, redeemOnce(input), { finishWhenAbandoned: true })
         )
     })
   })

@@ -101,4 +101,15 @@ describe("RedeemCode", () => {
       yield* redeem.redeem({ client, code: Redacted.make("code-1"), request })
       assert.deepStrictEqual(audit, ["oid-alice.home-tenant"])
     }).pipe(Effect.provide(TokenCache.layerMemory)))
+
+  it.scoped("a wiped code (a credential redeemed it) is a typed failure, nothing sent", () =>
+    Effect.gen(function*() {
+      const endpoint = FakeEndpoint.make()
+      const redeem = yield* redeemer(endpoint)
+      const code = Redacted.make("code-1")
+      Redacted.unsafeWipe(code)
+      const error = yield* Effect.flip(redeem.redeem({ client, code, request }))
+      assert.strictEqual(error.reason, "ReauthenticationRequired")
+      assert.strictEqual(endpoint.calls.length, 0)
+    }).pipe(Effect.provide(TokenCache.layerMemory)))
 })
