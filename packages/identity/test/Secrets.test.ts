@@ -211,13 +211,15 @@ describe("secrets", () => {
           yield* credential.getToken(scope, { enableCae: true })
           yield* record(credential.getToken(scope, { tenantId: "elsewhere" }))
           yield* record(credential.getToken([]))
-          // A 200 that leaks a refresh token but lacks an access token, an OAuth error, an HTML page.
-          entra.script.push({
+          // A 200 that leaks a refresh token but lacks an access token (on every attempt: an unusable 200 to a
+          // refresh is retried), an OAuth error, an HTML page.
+          const leaky: ScriptedEntra.Scripted = {
             _tag: "Respond",
             status: 200,
             body: JSON.stringify({ refresh_token: `leak${salt}`, expires_in: 3600 })
-          })
-          yield* record(credential.getToken("other/one"))
+          }
+          entra.script.push(leaky, leaky, leaky, leaky)
+          yield* record(Time.settle(credential.getToken("other/one")))
           entra.script.push({
             _tag: "Respond",
             status: 400,
