@@ -166,7 +166,8 @@ describe("FileTokenCache", () => {
     Effect.gen(function*() {
       for (const text of ["{not json SECRET-IN-FILE", JSON.stringify({ version: 2, secret: "SECRET-IN-FILE" })]) {
         const directory = tempDir()
-        fs.writeFileSync(path.join(directory, "token-cache.json"), text)
+        // 0600 as the cache writes it: a looser mode adds its own warning (and is tightened).
+        fs.writeFileSync(path.join(directory, "token-cache.json"), text, { mode: 0o600 })
         const [accounts, logs] = yield* withLogs(Effect.flatMap(make({ directory }), (cache) => cache.listAccounts))
         assert.lengthOf(accounts, 0)
         assert.lengthOf(logs, 1)
