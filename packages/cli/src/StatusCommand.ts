@@ -13,6 +13,7 @@ import * as CliOptions from "./CliOptions.js"
 import * as CliSettings from "./CliSettings.js"
 import * as Output from "./Output.js"
 import * as Session from "./Session.js"
+import { sanitizeInline } from "./TerminalText.js"
 
 /**
  * @since 0.1.0
@@ -143,12 +144,13 @@ export const status = Effect.fn("StatusCommand.status")(function*(input: StatusI
     for (const account of accounts) {
       yield* Output.line("")
       yield* Output.line(
-        `${account.default ? "*" : " "} ${account.username ?? account.homeAccountId}${
-          account.name !== undefined ? ` (${account.name})` : ""
+        `${account.default ? "*" : " "} ${sanitizeInline(account.username ?? account.homeAccountId)}${
+          account.name !== undefined ? ` (${sanitizeInline(account.name)})` : ""
         }${account.default ? "  [default]" : ""}`
       )
-      yield* Output.line(`    home account   ${account.homeAccountId}`)
-      yield* Output.line(`    tenant         ${account.tenantId}`)
+      // Names come from tokens: one line each, so a newline in a name cannot forge another field.
+      yield* Output.line(`    home account   ${sanitizeInline(account.homeAccountId)}`)
+      yield* Output.line(`    tenant         ${sanitizeInline(account.tenantId)}`)
       yield* Output.line(
         `    refresh token  ${account.refreshToken ? "cached" : "none"} (updated ${account.updatedOn})`
       )

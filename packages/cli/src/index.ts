@@ -57,4 +57,8 @@ export * as StatusCommand from "./StatusCommand.js"
 /**
  * @since 0.1.0
  */
+export * as TerminalText from "./TerminalText.js"
+/**
+ * @since 0.1.0
+ */
 export * as TokenCommand from "./TokenCommand.js"

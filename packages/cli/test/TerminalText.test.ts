@@ -113,6 +113,9 @@ describe("the CLI against a hostile directory", () => {
     const status = await run(["status", "--emulator", "--cache-dir", cacheDir])
     expect(status.code).toBe(0)
     expect(unsafeIn(status.stdout + status.stderr)).toEqual([])
+    // In status too, the name stays on its account's line: it cannot forge a line of its own.
+    expect(status.stdout.match(/Signed in as admin@/g)).toHaveLength(1)
+    expect(status.stdout.match(/^.*Signed in as admin@.*$/m)?.[0]).toMatch(/^\*? ?\s*eve@contoso\.example \(Eve/)
 
     await emulator.injectFault({
       endpoint: "token",
