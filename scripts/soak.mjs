@@ -3,8 +3,9 @@
 //   node --expose-gc scripts/soak.mjs [--seconds 180] [--fault-rate 0.3] [--scopes 3] [--callers 8] [--seed 1]
 //
 // Build first (`pnpm build`). Several callers ask for tokens every 20 ms over a few scopes. Every 250 ms, when no
-// fault is pending, with probability --fault-rate the next token request gets a random fault from the emulator (one
-// at a time: a fault on every attempt of a request would fail it whatever the client does) (429 with and without
+// fault is pending and none was answered in the last 2 s, with probability --fault-rate the next token request gets a
+// random fault from the emulator. Faults are isolated so that a retry can succeed: a fault on every attempt of one
+// request fails the call whatever the client does (that case is in docs/errors.md). The kinds: (429 with and without
 // Retry-After, 500/503, an HTML page, a dropped connection, truncated or malformed JSON, an endless body, a slow body
 // past the time-out, odd numbers in a 200). It reports:
 // - failed calls (the promise: zero while a valid token or refresh token exists, which is always here: the refresh
@@ -94,11 +95,15 @@ const failures = new Map()
 const grants = { authorization_code: { ok: 0, failed: 0 }, refresh_token: { ok: 0, failed: 0 } }
 const faultKinds = new Map()
 let faultsAnswered = 0
+let lastFaultAnsweredAt = 0
 const drainLog = async () => {
   for (const entry of await emulator.requests({ endpoint: "token" })) {
     const grant = grants[entry.grantType]
     if (grant !== undefined) entry.status === 200 ? grant.ok++ : grant.failed++
-    if (entry.fault !== undefined) faultsAnswered++
+    if (entry.fault !== undefined) {
+      faultsAnswered++
+      lastFaultAnsweredAt = performance.now()
+    }
   }
   await emulator.clearRequests()
 }
@@ -133,7 +138,8 @@ const injector = async () => {
   while (performance.now() < until) {
     await new Promise((resolve) => setTimeout(resolve, 250))
     await drainLog()
-    if (faultsAnswered === counts.faultsInjected && random() < faultRate) {
+    const quiet = performance.now() - lastFaultAnsweredAt > 2000
+    if (faultsAnswered === counts.faultsInjected && quiet && random() < faultRate) {
       const fault = pick(faults)
       await emulator.injectFault({ endpoint: "token", times: 1, ...fault })
       counts.faultsInjected++
