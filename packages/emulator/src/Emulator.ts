@@ -11,11 +11,9 @@
  * @since 0.1.0
  */
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
-import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServer from "@effect/platform/HttpServer"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
-import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as FiberSet from "effect/FiberSet"
 import * as Layer from "effect/Layer"
@@ -24,20 +22,18 @@ import * as Fs from "node:fs"
 import * as Https from "node:https"
 import * as Os from "node:os"
 import * as Path from "node:path"
-import * as AuthorizeEndpoint from "./AuthorizeEndpoint.js"
 import * as Certificates from "./Certificates.js"
-import * as Discovery from "./Discovery.js"
 import type { EmulatorConfigInput } from "./EmulatorConfig.js"
 import * as EmulatorConfig from "./EmulatorConfig.js"
 import type { EmulatorContext } from "./EmulatorState.js"
 import { emptyState } from "./EmulatorState.js"
 import type { FaultSpec } from "./Faults.js"
-import { endpoint } from "./internal/endpoint.js"
+import { EmulatorError } from "./internal/emulatorError.js"
+import { routes } from "./internal/routes.js"
+import * as SignIn from "./internal/signIn.js"
 import * as Management from "./Management.js"
-import * as ProtectedResource from "./ProtectedResource.js"
 import type { RequestLogEntry, RequestLogFilter } from "./RequestLog.js"
 import * as SigningKeys from "./SigningKeys.js"
-import * as TokenEndpoint from "./TokenEndpoint.js"
 
 /**
  * @since 0.1.0
@@ -104,20 +100,15 @@ export interface SignInResult {
   readonly homeAccountId: string
 }
 
-/**
- * The emulator failed to start, or a control call was invalid. The message says why; it never holds a secret.
- *
- * @since 0.1.0
- * @category errors
- */
-export class EmulatorError extends Data.TaggedError("EmulatorError")<{
-  readonly reason: string
-  readonly cause?: unknown
-}> {
-  override get message(): string {
-    return this.reason
-  }
-}
+export {
+  /**
+   * The emulator failed to start, or a control call was invalid. The message says why; it never holds a secret.
+   *
+   * @since 0.1.0
+   * @category errors
+   */
+  EmulatorError
+} from "./internal/emulatorError.js"
 
 /**
  * @since 0.1.0
@@ -154,27 +145,6 @@ export class Emulator extends Context.Tag("@effect-entra/emulator/Emulator")<Emu
   static layer(options: EmulatorOptions = {}): Layer.Layer<Emulator, EmulatorError> {
     return Layer.scoped(Emulator, make(options))
   }
-}
-
-const routes = (ctx: EmulatorContext) => {
-  const mgmt = endpoint(ctx, "other", (info) => Management.handle(ctx, info.path.split("/")[2] ?? "", info))
-  const authorize = endpoint(ctx, "authorize", (info) => AuthorizeEndpoint.handle(ctx, info))
-  const token = endpoint(ctx, "token", (info) => TokenEndpoint.handle(ctx, info))
-  return HttpRouter.empty.pipe(
-    HttpRouter.get("/_emulator/:action", mgmt),
-    HttpRouter.post("/_emulator/:action", mgmt),
-    HttpRouter.del("/_emulator/:action", mgmt),
-    HttpRouter.get("/_resource/me", endpoint(ctx, "resource", (info) => ProtectedResource.me(ctx, info))),
-    HttpRouter.get("/common/discovery/instance", endpoint(ctx, "instance", (info) => Discovery.instance(ctx, info))),
-    HttpRouter.get("/:tenant/oauth2/v2.0/authorize", authorize),
-    HttpRouter.post("/:tenant/oauth2/v2.0/authorize", authorize),
-    HttpRouter.all("/:tenant/oauth2/v2.0/token", token),
-    HttpRouter.get(
-      "/:tenant/v2.0/.well-known/openid-configuration",
-      endpoint(ctx, "openid-configuration", (info) => Discovery.openIdConfiguration(ctx, info))
-    ),
-    HttpRouter.get("/:tenant/discovery/v2.0/keys", endpoint(ctx, "keys", (info) => Discovery.keys(ctx, info)))
-  )
 }
 
 const toEmulatorError = (e: { readonly message: string }) => new EmulatorError({ reason: e.message, cause: e })
@@ -248,41 +218,7 @@ export const make = (options: EmulatorOptions = {}): Effect.Effect<EmulatorServi
       users: config.users.map(({ name, oid, username }) => ({ username, name, oid }))
     }
 
-    const signIn = Effect.fn("Emulator.signIn")(function*(o: SignInOptions = {}) {
-      const url = new URL(`${authority}/${o.tenantId ?? defaults.tenantId}/oauth2/v2.0/authorize`)
-      const q = url.searchParams
-      q.set("client_id", o.clientId ?? defaults.clientId)
-      q.set("response_type", "code")
-      q.set("redirect_uri", o.redirectUri ?? defaults.redirectUri)
-      q.set("scope", (o.scopes ?? ["openid", "profile", "offline_access", defaults.scope]).join(" "))
-      q.set("prompt", "none")
-      q.set("login_hint", o.username ?? defaults.users[0]?.username ?? "")
-      q.set("client_info", "1")
-      if (o.state !== undefined) q.set("state", o.state)
-      if (o.nonce !== undefined) q.set("nonce", o.nonce)
-      if (o.claims !== undefined) q.set("claims", o.claims)
-      if (o.codeChallenge !== undefined) {
-        q.set("code_challenge", o.codeChallenge)
-        q.set("code_challenge_method", o.codeChallengeMethod ?? "S256")
-      }
-      const location = yield* httpsGetLocation(url, tls.ca)
-      const back = new URL(location)
-      const fields = back.hash.length > 1 && back.search.length === 0 ?
-        new URLSearchParams(back.hash.slice(1)) :
-        back.searchParams
-      const code = fields.get("code")
-      const clientInfo = fields.get("client_info")
-      if (code === null || clientInfo === null) {
-        const description = (fields.get("error_description") ?? "").split("\r\n")[0]
-        return yield* new EmulatorError({
-          reason: `sign-in failed: ${fields.get("error") ?? "no code in the redirect"}${
-            description.length > 0 ? ` (${description})` : ""
-          }`
-        })
-      }
-      const info = JSON.parse(Buffer.from(clientInfo, "base64url").toString("utf8")) as { uid: string; utid: string }
-      return { code, clientInfo, state: fields.get("state") ?? undefined, homeAccountId: `${info.uid}.${info.utid}` }
-    })
+    const signIn = SignIn.make(authority, tls.ca, defaults)
 
     return Emulator.of({
       authority,
@@ -298,28 +234,4 @@ export const make = (options: EmulatorOptions = {}): Effect.Effect<EmulatorServi
       revokeRefreshTokens: (username) => Effect.asVoid(Management.revokeRefreshTokens(ctx, username)),
       reset: () => Management.reset(ctx)
     })
-  })
-
-// One GET without following redirects; the answer must be a 302 with a Location.
-const httpsGetLocation = (url: URL, ca: string) =>
-  Effect.async<string, EmulatorError>((resume) => {
-    const req = Https.get(url, { ca, agent: false }, (res) => {
-      res.resume()
-      const location = res.headers.location
-      if (res.statusCode === 302 && typeof location === "string") {
-        resume(Effect.succeed(location))
-      } else {
-        resume(Effect.fail(
-          new EmulatorError({
-            reason: `sign-in failed: the authorize endpoint answered ${res.statusCode} without a redirect ` +
-              "(unknown client or unregistered redirect URI?)"
-          })
-        ))
-      }
-    })
-    req.on("error", (cause) =>
-      resume(Effect.fail(new EmulatorError({ reason: `sign-in failed: ${cause.message}`, cause }))))
-    return Effect.sync(() =>
-      req.destroy()
-    )
   })
