@@ -52,6 +52,9 @@ export interface ErrorResponse {
  *   (`deadline`, 60 s by default).
  * - `InvalidRequest`: refused before it was sent (a tenant id or authority that is not valid); the credential
  *   checks these earlier and raises `InvalidOptionError` instead.
+ * - `InvalidIdToken`: the code was redeemed, but the ID token of the answer failed validation (signature, issuer,
+ *   audience, lifetime, nonce, tenant) or the tenant's signing keys could not be fetched. Nothing was cached; the
+ *   code is spent.
  *
  * @since 0.1.0
  * @category models
@@ -65,6 +68,7 @@ export type Reason =
   | "ResponseTooLarge"
   | "DeadlineExceeded"
   | "InvalidRequest"
+  | "InvalidIdToken"
 
 /**
  * The grant a failed request used.
