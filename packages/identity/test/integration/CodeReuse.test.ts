@@ -54,13 +54,8 @@ layer(E.EmulatorLive)("an authorization code across errors and rebuilds", (it) =
       Effect.gen(function*() {
         const { code, emulator } = yield* E.setup().pipe(Effect.provide(E.CredentialDeps), Effect.scoped)
         const CredentialLive = AuthorizationCodeCredential.layer({
-          tenantId: emulator.defaults.tenantId,
-          clientId: emulator.defaults.clientId,
-          redirectUri: emulator.defaults.redirectUri,
-          clientSecret: Redacted.make(emulator.defaults.clientSecret),
-          authority: emulator.authority,
-          authorizationCode: Redacted.make(code),
-          http: E.fastHttp
+          ...E.appOptions(emulator),
+          authorizationCode: Redacted.make(code)
         }).pipe(Layer.provide(E.CredentialDeps))
         // The docs' tempting pattern: a provide per call, so the layer is built for each call.
         const call = TokenCredential.getToken(emulator.defaults.scope).pipe(Effect.provide(CredentialLive))

@@ -185,11 +185,7 @@ layer(E.EmulatorLive, { excludeTestServices: true })("fault matrix: redemption a
         yield* credential.getToken(emulator.defaults.scope)
         // Another credential (its own cache) with the same code: Entra refuses a spent code.
         const second = yield* AuthorizationCodeCredential.make({
-          tenantId: emulator.defaults.tenantId,
-          clientId: emulator.defaults.clientId,
-          redirectUri: emulator.defaults.redirectUri,
-          clientSecret: Redacted.make(emulator.defaults.clientSecret),
-          authority: emulator.authority,
+          ...E.appOptions(emulator),
           authorizationCode: Redacted.make(code),
           http
         }).pipe(Effect.provide(TokenCache.layerMemory), Effect.orDie)

@@ -45,14 +45,7 @@ layer(E.EmulatorLive)("a replayed code never adopts another credential's sign-in
           const emulator = yield* Emulator
           yield* emulator.reset()
           const { code } = yield* Effect.orDie(emulator.signIn({ codeChallenge: victimPkce.challenge }))
-          const base: AuthorizationCodeCredential.Options = {
-            tenantId: emulator.defaults.tenantId,
-            clientId: emulator.defaults.clientId,
-            redirectUri: emulator.defaults.redirectUri,
-            clientSecret: Redacted.make(emulator.defaults.clientSecret),
-            authority: emulator.authority,
-            http: E.fastHttp
-          }
+          const base = E.appOptions(emulator)
           const build = (options: Partial<AuthorizationCodeCredential.Options>) =>
             Effect.provide(
               AuthorizationCodeCredential.make({ ...base, authorizationCode: Redacted.make(code), ...options }),
@@ -107,14 +100,7 @@ layer(E.EmulatorLive)("a replayed code never adopts another credential's sign-in
           yield* emulator.reset()
           const { challenge, verifier } = E.pkce()
           const { code, homeAccountId } = yield* Effect.orDie(emulator.signIn({ codeChallenge: challenge }))
-          const options: AuthorizationCodeCredential.Options = {
-            tenantId: emulator.defaults.tenantId,
-            clientId: emulator.defaults.clientId,
-            redirectUri: emulator.defaults.redirectUri,
-            clientSecret: Redacted.make(emulator.defaults.clientSecret),
-            authority: emulator.authority,
-            http: E.fastHttp
-          }
+          const options = E.appOptions(emulator)
           // Two processes of a fleet: each got the code and the verifier from the same session.
           const build = () =>
             Effect.provide(
