@@ -27,6 +27,8 @@ import type { AccessToken } from "./AccessToken.js"
 import { toInfo } from "./AccessToken.js"
 import { type AuthenticationError, InvalidOptionError } from "./AuthenticationError.js"
 import * as CacheLookup from "./CacheLookup.js"
+import * as ClientCredential from "./ClientCredential.js"
+import * as IdTokenValidator from "./IdTokenValidator.js"
 import * as AccountState from "./internal/accountState.js"
 import type { Options, Settings } from "./internal/credentialOptions.js"
 import { config, readSettings } from "./internal/credentialOptions.js"
@@ -186,7 +188,9 @@ const stepOr = <I, S>(tag: Context.Tag<I, S>, build: Effect.Effect<S, never, any
 
 /**
  * Builds the credential from validated settings and explicit services. Steps and a `RefreshPolicy` found in the
- * context are used; the others are built on `cache` and `endpoint`.
+ * context are used; the others are built on `cache` and `endpoint` (which gets the settings' client certificate
+ * or assertion). With `validateIdToken` on, the ID token is validated by `validator`, else by the
+ * `IdTokenValidator` of the context; with neither, the sign-in fails closed.
  *
  * @since 0.1.0
  * @category constructors
@@ -194,14 +198,19 @@ const stepOr = <I, S>(tag: Context.Tag<I, S>, build: Effect.Effect<S, never, any
 export const fromSettings = (
   settings: Settings,
   cache: TokenCache.Service,
-  endpoint: TokenEndpoint.Service
+  endpoint: TokenEndpoint.Service,
+  validator?: IdTokenValidator.Service | undefined
 ): Effect.Effect<Service, never, Scope.Scope> =>
   Effect.gen(function*() {
     const scope = yield* Effect.scope
-    const deps = Context.make(TokenCache.TokenCache, cache).pipe(
-      Context.add(TokenEndpoint.TokenEndpoint, endpoint),
+    const base = Context.make(TokenCache.TokenCache, cache).pipe(
+      Context.add(
+        TokenEndpoint.TokenEndpoint,
+        ClientCredential.withClientCredential(endpoint, settings.clientCredential)
+      ),
       Context.add(Scope.Scope, scope)
     )
+    const deps = validator === undefined ? base : Context.add(base, IdTokenValidator.IdTokenValidator, validator)
     const steps: Steps = {
       redeemCode: yield* stepOr(RedeemCode.RedeemCode, RedeemCode.make, deps),
       cacheLookup: yield* stepOr(CacheLookup.CacheLookup, CacheLookup.make, deps),
@@ -228,12 +237,19 @@ export const make = (
     const endpoint = Option.isSome(provided)
       ? yield* Effect.as(TokenEndpoint.validateOptions(settings.http), provided.value)
       : yield* TokenEndpoint.make(settings.http)
-    return yield* fromSettings(settings, yield* TokenCache.TokenCache, endpoint)
+    const validator = settings.validateIdToken ? yield* validatorFor : undefined
+    return yield* fromSettings(settings, yield* TokenCache.TokenCache, endpoint, validator)
   })
+
+// The context's validator (a shared key cache), else one on the credential's HttpClient.
+const validatorFor = Effect.flatMap(
+  Effect.serviceOption(IdTokenValidator.IdTokenValidator),
+  Option.match({ onSome: Effect.succeed, onNone: () => IdTokenValidator.make() })
+)
 
 /**
  * {@link make} with the `TokenEndpoint` taken from the context: a test fake, a proxy, an endpoint on another
- * `HttpClient`.
+ * `HttpClient`. With `validateIdToken` on, provide an `IdTokenValidator` too (else the sign-in fails closed).
  *
  * @since 0.1.0
  * @category constructors

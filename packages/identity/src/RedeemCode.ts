@@ -24,10 +24,12 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import { AuthenticationError } from "./AuthenticationError.js"
+import type * as ClientCredential from "./ClientCredential.js"
+import * as IdTokenValidator from "./IdTokenValidator.js"
 import { leased } from "./internal/fleetLease.js"
 import { isWiped, redemptionKey } from "./internal/redemptionBinding.js"
 import * as SingleFlight from "./internal/singleFlight.js"
-import { identify, toEntry } from "./internal/tokenEntry.js"
+import { identify, type Identity, toEntry } from "./internal/tokenEntry.js"
 import * as TokenCache from "./TokenCache.js"
 import * as TokenEndpoint from "./TokenEndpoint.js"
 import * as TokenRequest from "./TokenRequest.js"
@@ -49,8 +51,24 @@ export interface AccountInfo {
  * @since 0.1.0
  * @category models
  */
+export interface RedeemClient extends TokenRequest.Client {
+  /** A certificate or federated credential: its identity is part of what a redemption record is bound to. */
+  readonly clientCredential?: ClientCredential.Loaded | undefined
+  /** The nonce of the authorize request, checked in the ID token when it is validated. */
+  readonly nonce?: string | undefined
+  /**
+   * `true`: validate the ID token (failing closed without an `IdTokenValidator`); `false`: do not, even with one
+   * in the context. Default: validate when the context holds a validator.
+   */
+  readonly validateIdToken?: boolean | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
 export interface RedeemRequest {
-  readonly client: TokenRequest.Client
+  readonly client: RedeemClient
   readonly code: Redacted.Redacted<string>
   /** The PKCE verifier of the authorize request; without one, no other process can adopt the redemption. */
   readonly codeVerifier?: Redacted.Redacted<string> | undefined
@@ -94,7 +112,8 @@ export class RedeemCode extends Context.Tag("@effect-entra/identity/RedeemCode")
  */
 export const spendsCode = (error: AuthenticationError): boolean =>
   (error.reason === "ErrorResponse" && error.isInteractionRequired) ||
-  (error.reason === "InvalidResponse" && error.statusCode === 200)
+  (error.reason === "InvalidResponse" && error.statusCode === 200) ||
+  error.reason === "InvalidIdToken"
 
 // A credential wipes the code it redeemed: a wiped one is spent, and is reported as such rather than read.
 const spentCode = () =>
@@ -114,7 +133,9 @@ const redemptionTtl = Duration.minutes(15)
 
 /**
  * Builds the step on the `TokenEndpoint` and `TokenCache` in the context; a redemption in flight lives in the
- * `Scope` (it finishes even when every caller has gone: a code sent to Entra must not be lost).
+ * `Scope` (it finishes even when every caller has gone: a code sent to Entra must not be lost). With an
+ * `IdTokenValidator` in the context, the answer's ID token is validated before anything is cached, and the
+ * account is read from its validated claims.
  *
  * @since 0.1.0
  * @category constructors
@@ -124,6 +145,30 @@ export const make: Effect.Effect<Service, never, TokenEndpoint.TokenEndpoint | T
     const endpoint = yield* TokenEndpoint.TokenEndpoint
     const cache = yield* TokenCache.TokenCache
     const clock = yield* Effect.clock
+    const validator = yield* Effect.serviceOption(IdTokenValidator.IdTokenValidator)
+
+    // The validated claims name the account; without a validator, client_info and the decoded ID token do.
+    const identifyResponse = (
+      input: RedeemRequest,
+      response: TokenEndpoint.TokenResponse
+    ): Effect.Effect<Identity, AuthenticationError> => {
+      const { client, request } = input
+      if (client.validateIdToken === false || (Option.isNone(validator) && client.validateIdToken !== true)) {
+        return Effect.succeed(identify(response))
+      }
+      if (Option.isNone(validator)) return Effect.fail(IdTokenValidator.missingValidator())
+      if (response.idToken === undefined) return Effect.fail(IdTokenValidator.missingIdToken())
+      return Effect.map(
+        validator.value.validate({
+          idToken: response.idToken,
+          authority: client.authority,
+          tenantId: request.tenantId,
+          clientId: client.clientId,
+          nonce: client.nonce
+        }),
+        (claims) => IdTokenValidator.identityOf(claims, response.clientInfo)
+      )
+    }
     const flights = SingleFlight.make(yield* Effect.scope)
 
     const redeemNow = (input: RedeemRequest, codeKey: Option.Option<string>) =>
@@ -140,7 +185,7 @@ export const make: Effect.Effect<Service, never, TokenEndpoint.TokenEndpoint | T
           redirectUri: client.redirectUri,
           codeVerifier: input.codeVerifier
         })
-        const identity = identify(response)
+        const identity = yield* identifyResponse(input, response)
         const account: AccountInfo = {
           homeAccountId: identity.homeAccountId ?? `local-${crypto.randomUUID()}`,
           tenantId: identity.tenantId ?? request.tenantId,
@@ -175,7 +220,12 @@ export const make: Effect.Effect<Service, never, TokenEndpoint.TokenEndpoint | T
 
     const redeemOnce = (input: RedeemRequest): Effect.Effect<Redemption, AuthenticationError> =>
       Effect.gen(function*() {
-        const binding = { ...input.client, clientSecret: input.client.clientSecret, codeVerifier: input.codeVerifier }
+        const binding = {
+          ...input.client,
+          clientSecret: input.client.clientSecret,
+          clientCredentialId: input.client.clientCredential?.id,
+          codeVerifier: input.codeVerifier
+        }
         const codeKey = yield* Effect.promise(() => redemptionKey(binding, input.code))
         // Without a PKCE verifier nothing proves another process holds the same sign-in: redeem here, record nothing.
         if (Option.isNone(codeKey)) return yield* redeemNow(input, codeKey)

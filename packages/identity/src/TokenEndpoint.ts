@@ -107,6 +107,13 @@ export interface ClientParameters {
   readonly tenantId: string
   readonly clientId: string
   readonly clientSecret?: Redacted.Redacted<string> | undefined
+  /**
+   * Yields a `client_assertion` (a JWT signed with a certificate, or a federated token) for a request to the token
+   * endpoint URL it is given; called once per token request. See `ClientCredential`.
+   */
+  readonly clientAssertion?:
+    | ((audience: string) => Effect.Effect<Redacted.Redacted<string>, AuthenticationError>)
+    | undefined
   /** The resource scopes; `openid profile offline_access` are added to every request. */
   readonly scopes: ReadonlyArray<string>
   /** A claims request (JSON text), e.g. with the `cp1` capability merged in. */

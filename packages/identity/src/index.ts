@@ -25,6 +25,14 @@ export * as RedeemCode from "./RedeemCode.js"
 /**
  * @since 0.1.0
  */
+export * as ClientCredential from "./ClientCredential.js"
+/**
+ * @since 0.1.0
+ */
+export * as IdTokenValidator from "./IdTokenValidator.js"
+/**
+ * @since 0.1.0
+ */
 export * as CacheLookup from "./CacheLookup.js"
 /**
  * @since 0.1.0

@@ -3,6 +3,7 @@
  *
  * @internal
  */
+import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -13,13 +14,15 @@ import { InvalidOptionError } from "../AuthenticationError.js"
 import { defaultAuthority, normalizeAuthority, validateTenantId } from "../Authority.js"
 import * as RefreshPolicy from "../RefreshPolicy.js"
 import type * as TokenEndpoint from "../TokenEndpoint.js"
+import type { ClientCredentialOptions, ClientCredentialSettings } from "./clientCredentialOptions.js"
+import { checkClientCredential, clientCredentialConfig } from "./clientCredentialOptions.js"
 import { isWiped } from "./redemptionBinding.js"
 
 /**
  * @since 0.1.0
  * @category models
  */
-export interface Options {
+export interface Options extends ClientCredentialOptions {
   /** The tenant the code was issued for: a GUID, a verified domain, or common/organizations/consumers. */
   readonly tenantId: string
   readonly clientId: string
@@ -27,8 +30,22 @@ export interface Options {
   readonly authorizationCode?: Redacted.Redacted<string> | undefined
   /** The redirect URI the code was issued for; Entra compares it exactly. */
   readonly redirectUri: string
-  /** For confidential (web) apps. Public clients must not send one (AADSTS700025). */
+  /**
+   * For confidential (web) apps. Public clients must not send one (AADSTS700025). At most one of `clientSecret`,
+   * `clientCertificate` (a PEM certificate signing a `client_assertion` per request) and `clientAssertion` (an
+   * Effect yielding a federated JWT, called per request: see `ClientCredential`).
+   */
   readonly clientSecret?: Redacted.Redacted<string> | undefined
+  /**
+   * The nonce of the authorize request: the ID token must carry it. Giving one turns on `validateIdToken`.
+   */
+  readonly nonce?: string | undefined
+  /**
+   * Validate the ID token of the code's redemption (signature against the tenant's keys, issuer, audience,
+   * lifetime, nonce, tenant) with the `IdTokenValidator` of the context, else one on this credential's
+   * `HttpClient`. Default: on when a `nonce` is given.
+   */
+  readonly validateIdToken?: boolean | undefined
   /** The PKCE verifier of the authorize request (RFC 7636: 43–128 characters of `A-Z a-z 0-9 - . _ ~`). */
   readonly codeVerifier?: Redacted.Redacted<string> | undefined
   /** A host or https URL. Default: `AZURE_AUTHORITY_HOST`, else the public cloud. */
@@ -58,7 +75,7 @@ export interface Options {
  * @since 0.1.0
  * @category models
  */
-export interface Settings {
+export interface Settings extends ClientCredentialSettings {
   readonly tenantId: string
   readonly clientId: string
   readonly redirectUri: string
@@ -178,7 +195,12 @@ const checkRefresh = (options: Options): Checked<RefreshSettings> => {
  */
 export const validateOptions = (
   options: Options,
-  defaults: { readonly authority?: string | undefined; readonly disableMultiTenantAuth?: boolean | undefined } = {}
+  defaults: {
+    readonly authority?: string | undefined
+    readonly disableMultiTenantAuth?: boolean | undefined
+    /** Epoch ms: a client certificate must be valid then (unchecked when absent). */
+    readonly now?: number | undefined
+  } = {}
 ): Either.Either<Settings, InvalidOptionError> =>
   Either.gen(function*() {
     if (typeof options !== "object" || options === null) {
@@ -194,6 +216,10 @@ export const validateOptions = (
     const authority = yield* normalizeAuthority(options.authority ?? defaults.authority ?? defaultAuthority)
     const code = yield* checkCode(options)
     yield* checkSecrets(options)
+    const clientCredential = yield* checkClientCredential(
+      { ...options, clientId: options.clientId.trim() },
+      defaults.now
+    )
     const tenants = yield* checkTenants(options)
     const refresh = yield* checkRefresh(options)
     return {
@@ -210,6 +236,7 @@ export const validateOptions = (
       allowAnyTenant: tenants.any,
       multiTenantDisabled: options.disableMultiTenantAuth ?? defaults.disableMultiTenantAuth ?? false,
       ...refresh,
+      ...clientCredential,
       http: options.http ?? {}
     }
   })
@@ -239,8 +266,10 @@ export const disableMultiTenantAuthConfig: Config.Config<boolean> = Config.map(
 /**
  * The settings read from the environment: `AZURE_TENANT_ID`, `AZURE_CLIENT_ID`, `AZURE_REDIRECT_URI`,
  * `AZURE_AUTHORIZATION_CODE` (or `AZURE_HOME_ACCOUNT_ID` to resume), and optionally `AZURE_CLIENT_SECRET`,
- * `AZURE_CODE_VERIFIER`, `AZURE_AUTHORITY_HOST`, `AZURE_ADDITIONALLY_ALLOWED_TENANTS` (`;` or `,` separated).
- * Secrets are read with `Config.redacted`.
+ * `AZURE_CODE_VERIFIER`, `AZURE_AUTHORITY_HOST`, `AZURE_ADDITIONALLY_ALLOWED_TENANTS` (`;` or `,` separated),
+ * `AZURE_CLIENT_CERTIFICATE_PATH` (with `AZURE_CLIENT_CERTIFICATE_PASSWORD` and
+ * `AZURE_CLIENT_SEND_CERTIFICATE_CHAIN`) or `AZURE_FEDERATED_TOKEN_FILE` (read for every request). Secrets are
+ * read with `Config.redacted`.
  *
  * @since 0.1.0
  * @category config
@@ -254,8 +283,10 @@ export const config: Config.Config<Options> = Config.all({
   clientSecret: Config.option(Config.redacted("AZURE_CLIENT_SECRET")),
   codeVerifier: Config.option(Config.redacted("AZURE_CODE_VERIFIER")),
   authority: Config.option(Config.string("AZURE_AUTHORITY_HOST")),
-  additionallyAllowedTenants: Config.option(Config.string("AZURE_ADDITIONALLY_ALLOWED_TENANTS"))
+  additionallyAllowedTenants: Config.option(Config.string("AZURE_ADDITIONALLY_ALLOWED_TENANTS")),
+  clientCredential: clientCredentialConfig
 }).pipe(Config.map((c): Options => ({
+  ...c.clientCredential,
   tenantId: c.tenantId,
   clientId: c.clientId,
   redirectUri: c.redirectUri,
@@ -281,6 +312,7 @@ export const readSettings = (options: Options) =>
     )
     return yield* validateOptions(options, {
       authority: Option.getOrUndefined(envAuthority),
-      disableMultiTenantAuth: Option.getOrUndefined(envDisable)
+      disableMultiTenantAuth: Option.getOrUndefined(envDisable),
+      now: yield* Clock.currentTimeMillis
     })
   })

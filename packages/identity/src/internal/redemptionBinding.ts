@@ -5,8 +5,9 @@
  * Adopting a redemption hands over an account and its refresh token, so the record must only be found by a
  * credential that proves it holds the same sign-in, not merely the same code: a code alone can be stolen or
  * injected (authorization-code injection, RFC 9700 §4.5). The key is an HMAC keyed by the PKCE verifier over
- * everything Entra binds the code to (authority, tenant, client, redirect URI) plus the client secret. A
- * credential whose verifier, redirect URI, client, tenant or secret differs computes another key, finds nothing,
+ * everything Entra binds the code to (authority, tenant, client, redirect URI) plus the client credential (the
+ * secret, or the identity of a certificate or federated credential). A credential whose verifier, redirect URI,
+ * client, tenant or client credential differs computes another key, finds nothing,
  * and sends the code to Entra, which refuses a spent code (AADSTS54005). Without a verifier there is no proof,
  * so there is no key: such a credential never adopts, nor offers, a redemption across processes.
  */
@@ -20,6 +21,8 @@ export interface Binding {
   readonly clientId: string
   readonly redirectUri: string
   readonly clientSecret: Redacted.Redacted<string> | undefined
+  /** A certificate's or federated credential's identity (`x5t#S256:...`, `federated`), when it replaces the secret. */
+  readonly clientCredentialId?: string | undefined
   readonly codeVerifier: Redacted.Redacted<string> | undefined
 }
 
@@ -46,6 +49,8 @@ export const redemptionKey = async (
     binding.clientId,
     binding.redirectUri,
     binding.clientSecret === undefined ? null : Redacted.value(binding.clientSecret),
+    // Present only for certificates and assertions, so a secret's records keep their key across an upgrade.
+    ...(binding.clientCredentialId === undefined ? [] : [binding.clientCredentialId]),
     Redacted.value(code)
   ])
   const mac = await crypto.subtle.sign("HMAC", key, encoder.encode(message))

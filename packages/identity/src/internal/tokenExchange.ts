@@ -10,6 +10,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Metric from "effect/Metric"
+import * as Redacted from "effect/Redacted"
 import type { GrantType } from "../AuthenticationError.js"
 import { AuthenticationError } from "../AuthenticationError.js"
 import { normalizeAuthority, tokenEndpoint, validateTenantId } from "../Authority.js"
@@ -23,7 +24,10 @@ import type { Outcome } from "./tokenRetry.js"
 import { retryableFailure, retryAfterMillis, withinDeadline } from "./tokenRetry.js"
 
 /** The form's values that are secrets: never quoted back in an error. */
-const secretFields = ["client_secret", "code", "code_verifier", "refresh_token"] as const
+const secretFields = ["client_secret", "client_assertion", "code", "code_verifier", "refresh_token"] as const
+
+// RFC 7523 §2.2: a JWT authenticates the client.
+const jwtBearer = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 const countRequest = (grantType: GrantType, outcome: string) =>
   Metric.increment(
@@ -95,14 +99,21 @@ export const makeExchange = (
   return (
     grantType: GrantType,
     parameters: ClientParameters,
-    form: Readonly<Record<string, string>>
+    baseForm: Readonly<Record<string, string>>
   ): Effect.Effect<TokenResponse, AuthenticationError> =>
     Effect.gen(function*() {
       const tenant = validateTenantId(parameters.tenantId)
       if (Either.isLeft(tenant)) return yield* refuse(grantType, tenant.left, tenant.left.message)
       const authority = normalizeAuthority(parameters.authority)
       if (Either.isLeft(authority)) return yield* refuse(grantType, authority.left, authority.left.message)
-      const request = HttpClientRequest.post(tokenEndpoint(authority.right, tenant.right)).pipe(
+      const url = tokenEndpoint(authority.right, tenant.right)
+      // One assertion per token request (its retries reuse it): `aud` is this very endpoint.
+      const form = parameters.clientAssertion === undefined ? baseForm : {
+        ...baseForm,
+        client_assertion_type: jwtBearer,
+        client_assertion: Redacted.value(yield* parameters.clientAssertion(url))
+      }
+      const request = HttpClientRequest.post(url).pipe(
         HttpClientRequest.acceptJson,
         HttpClientRequest.setHeaders({
           "client-request-id": crypto.randomUUID(),
