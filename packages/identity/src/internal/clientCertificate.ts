@@ -88,8 +88,8 @@ const parseCertificates = (pem: string) => {
 const b64url = (data: Buffer) => data.toString("base64url")
 
 /**
- * Loads and checks the certificate: readable PEM, a private key matching one of its certificates, valid at `now`
- * (epoch ms) when given.
+ * Loads and checks the certificate: readable PEM, a private key matching one of its certificates, not expired at
+ * `now` (epoch ms) when given.
  *
  * @internal
  */
@@ -114,10 +114,8 @@ export const loadCertificate = (
     const leaf = certificates.find((certificate) => certificate.checkPrivateKey(privateKey))
     if (leaf === undefined) return yield* fail("the private key does not match the certificate")
     const notAfter = Date.parse(leaf.validTo)
+    // Only expiry: a certificate fresh from a CA is often "not yet valid" by a skewed clock, and Entra decides.
     if (now !== undefined && notAfter <= now) return yield* fail(`the certificate expired on ${leaf.validTo}`)
-    if (now !== undefined && Date.parse(leaf.validFrom) > now) {
-      return yield* fail(`the certificate is not valid before ${leaf.validFrom}`)
-    }
     const rest = certificates.filter((certificate) => certificate !== leaf)
     return {
       privateKey,
