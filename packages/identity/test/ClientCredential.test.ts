@@ -128,7 +128,7 @@ describe("options are checked before any request", () => {
     Effect.gen(function*() {
       yield* TestClock.setTime(at)
       const entra = ScriptedEntra.make()
-      const error = yield* Effect.flip(ScriptedEntra.credential(entra, "code-1", overrides))
+      const error = yield* Effect.flip(Effect.scoped(ScriptedEntra.credential(entra, "code-1", overrides)))
       assert.strictEqual(entra.requests.length, 0)
       return error as InvalidOptionError
     }).pipe(Effect.provide(TokenCache.layerMemory))
