@@ -146,6 +146,7 @@ export const handle = (ctx: EmulatorContext, info: RequestInfo): Effect.Effect<O
     if (scope === undefined) return fail(EntraErrors.Errors.missingParameter("scope"))
     const parsed = Scopes.parse(config, Scopes.split(scope))
     if (parsed._tag === "Unknown") return fail(EntraErrors.Errors.invalidScope(parsed.scope))
+    if (parsed._tag === "UnknownResource") return fail(EntraErrors.Errors.unknownResource(parsed.resource, segment))
     const challenge = param(p, "code_challenge")
     const rawMethod = param(p, "code_challenge_method")
     // A challenge without a method means `plain` (RFC 7636 §4.3).

@@ -48,7 +48,8 @@ export const openIdConfiguration = (ctx: EmulatorContext, info: RequestInfo): Ef
           scopes_supported: ["openid", "profile", "email", "offline_access"],
           issuer: `${a}/${issuerTenant}/v2.0`,
           request_uri_parameter_supported: false,
-          userinfo_endpoint: "https://graph.microsoft.com/oidc/userinfo",
+          // Graph's URL in Entra; here the emulator's own, so OIDC clients never leave the machine.
+          userinfo_endpoint: `${a}/oidc/userinfo`,
           authorization_endpoint: `${a}/${path}/oauth2/v2.0/authorize`,
           device_authorization_endpoint: `${a}/${path}/oauth2/v2.0/devicecode`,
           http_logout_supported: true,

@@ -11,6 +11,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
+import * as Crypto from "node:crypto"
 import * as Fs from "node:fs/promises"
 import type { App, Tenant, User } from "./internal/configSchema.js"
 import { EmulatorConfigInput } from "./internal/configSchema.js"
@@ -56,6 +57,9 @@ export interface EmulatorConfig {
   readonly resourceScope: string
   readonly resourceAudience: string
   readonly maxRequestBodyBytes: number
+  readonly deviceCodeLifetime: number
+  readonly deviceCodeInterval: number
+  readonly clientAssertionReplay: "allow" | "reject"
 }
 
 /**
@@ -100,7 +104,9 @@ export const defaults: EmulatorConfig = {
       ],
       apiScopes: ["access_as_user"],
       tenantId: defaultIds.tenantId,
-      multiTenant: true
+      multiTenant: true,
+      accessTokenAcceptedVersion: 2,
+      certificates: []
     },
     {
       clientId: defaultIds.publicClientId,
@@ -110,7 +116,9 @@ export const defaults: EmulatorConfig = {
       redirectUris: ["http://localhost", "http://127.0.0.1", "http://localhost/callback", "http://127.0.0.1/callback"],
       apiScopes: [],
       tenantId: defaultIds.tenantId,
-      multiTenant: true
+      multiTenant: true,
+      accessTokenAcceptedVersion: 2,
+      certificates: []
     }
   ],
   users: [
@@ -141,7 +149,10 @@ export const defaults: EmulatorConfig = {
   refreshTokenRotation: "lenient",
   resourceScope: "access_as_user",
   resourceAudience: `api://${defaultIds.clientId}`,
-  maxRequestBodyBytes: 1024 * 1024
+  maxRequestBodyBytes: 1024 * 1024,
+  deviceCodeLifetime: 900,
+  deviceCodeInterval: 5,
+  clientAssertionReplay: "allow"
 }
 
 /**
@@ -162,6 +173,15 @@ const mergeBy = <A>(base: ReadonlyArray<A>, extra: ReadonlyArray<A> | undefined,
   if (extra === undefined) return base
   const keys = new Set(extra.map(key))
   return [...base.filter((a) => !keys.has(key(a))), ...extra]
+}
+
+const isCertificate = (pem: string) => {
+  try {
+    new Crypto.X509Certificate(pem)
+    return true
+  } catch {
+    return false
+  }
 }
 
 const decodeInput = Schema.decodeUnknownEither(EmulatorConfigInput, { errors: "all", onExcessProperty: "error" })
@@ -214,10 +234,19 @@ export const resolve = (
         }
       }
       for (const a of apps) {
-        if (a.type === "web" && a.secrets.length === 0) {
+        const badCertificate = a.certificates.findIndex((pem) => !isCertificate(pem))
+        if (badCertificate >= 0) {
           return Either.left(
             new ConfigError({
-              reason: `invalid emulator ${source}: web app ${a.clientId} needs at least one secret`
+              reason: `invalid emulator ${source}: app ${a.clientId} certificates[${badCertificate}] is not a PEM ` +
+                "X.509 certificate"
+            })
+          )
+        }
+        if (a.type === "web" && a.secrets.length === 0 && a.certificates.length === 0) {
+          return Either.left(
+            new ConfigError({
+              reason: `invalid emulator ${source}: web app ${a.clientId} needs at least one secret or certificate`
             })
           )
         }
@@ -233,7 +262,10 @@ export const resolve = (
         refreshTokenRotation: i.refreshTokenRotation ?? base.refreshTokenRotation,
         resourceScope: i.resourceScope ?? base.resourceScope,
         resourceAudience: i.resourceAudience ?? base.resourceAudience,
-        maxRequestBodyBytes: i.maxRequestBodyBytes ?? base.maxRequestBodyBytes
+        maxRequestBodyBytes: i.maxRequestBodyBytes ?? base.maxRequestBodyBytes,
+        deviceCodeLifetime: i.deviceCodeLifetime ?? base.deviceCodeLifetime,
+        deviceCodeInterval: i.deviceCodeInterval ?? base.deviceCodeInterval,
+        clientAssertionReplay: i.clientAssertionReplay ?? base.clientAssertionReplay
       })
     }
   )

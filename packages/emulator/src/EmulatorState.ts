@@ -55,6 +55,26 @@ export interface RefreshGrant {
 }
 
 /**
+ * A device-code sign-in (RFC 8628): pending until the user enters the code and accepts or declines.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface DeviceGrant {
+  readonly clientId: string
+  readonly tenantSegment: string
+  readonly scopes: ReadonlyArray<string>
+  readonly userCode: string
+  readonly issuedAt: number
+  readonly expiresAt: number
+  /** The polling interval, seconds. */
+  readonly interval: number
+  lastPollAt: number | undefined
+  status: "pending" | "approved" | "declined" | "redeemed"
+  user: User | undefined
+}
+
+/**
  * @since 0.1.0
  * @category models
  */
@@ -77,6 +97,10 @@ export interface State {
   /** `uti` → issue sequence number of every access token issued. */
   tokenSeq: Map<string, number>
   challenge: ResourceChallenge | undefined
+  /** Device codes by `device_code`. */
+  deviceCodes: Map<string, DeviceGrant>
+  /** Client-assertion `jti`s seen (`clientId:jti` → `exp`, seconds). */
+  assertionIds: Map<string, number>
   faults: Array<QueuedFault>
   log: Array<RequestLogEntry>
   logSeq: number
@@ -93,6 +117,8 @@ export const emptyState = (): State => ({
   issueSeq: 0,
   tokenSeq: new Map(),
   challenge: undefined,
+  deviceCodes: new Map(),
+  assertionIds: new Map(),
   faults: [],
   log: [],
   logSeq: 0
@@ -201,3 +227,12 @@ export const findUser = (config: EmulatorConfig, username: string): User | undef
  * @category lookups
  */
 export const homeTenantId = (config: EmulatorConfig, user: User): string => user.tenantId ?? config.tenants[0]!.id
+
+/**
+ * Whether the user may get tokens in the tenant: a member (home tenant) or a guest.
+ *
+ * @since 0.1.0
+ * @category lookups
+ */
+export const isMemberOf = (config: EmulatorConfig, user: User, tid: string): boolean =>
+  [homeTenantId(config, user), ...(user.guestOf ?? [])].some((id) => id.toLowerCase() === tid.toLowerCase())

@@ -76,6 +76,25 @@ export const body = (e: EntraError, trace: Trace): Record<string, unknown> => ({
 })
 
 /**
+ * The Conditional Access policy id the MFA presets name in their `claims` challenge.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const mfaPolicyId = "e0a2fb5f-4c1d-4a3b-9f7e-2d6c8b1a0f93"
+
+// MFA challenges carry `claims` (plain JSON, not base64) to pass to the next authorize request.
+const mfa = (code: number, text: string) =>
+  new EntraError({
+    status: 400,
+    error: "invalid_grant",
+    code,
+    text,
+    suberror: "basic_action",
+    claims: JSON.stringify({ access_token: { capolids: { essential: true, values: [mfaPolicyId] } } })
+  })
+
+/**
  * Builds an error from a bare AADSTS number, for fault injection. Known numbers get Entra's text and `error`.
  *
  * @since 0.1.0
@@ -111,14 +130,18 @@ export const fromCode = (
         "consent_required"
       ),
     50076: () =>
-      make(
+      mfa(
         50076,
-        "invalid_grant",
         "Due to a configuration change made by your administrator, or because you moved to a new location, you must " +
-          "use multi-factor authentication to access the resource. Retry with a new authorize request for the resource.",
-        400,
-        "basic_action"
+          "use multi-factor authentication to access '{resource}'."
       ),
+    50079: () =>
+      mfa(
+        50079,
+        "Due to a configuration change made by your administrator, or because you moved to a new location, you must " +
+          "enroll in multi-factor authentication to access '{resource}'."
+      ),
+    50126: () => make(50126, "invalid_grant", "Error validating credentials due to invalid username or password."),
     53003: () =>
       make(
         53003,

@@ -17,7 +17,9 @@ export const Endpoint = Schema.Literal(
   "keys",
   "openid-configuration",
   "instance",
-  "resource"
+  "resource",
+  "devicecode",
+  "userinfo"
 )
 /**
  * @since 0.1.0

@@ -40,7 +40,9 @@ export const me = (ctx: EmulatorContext, info: RequestInfo): Effect.Effect<Outco
     if (verified._tag === "Invalid") return unauthorized(verified.reason)
     const c = verified.claims
     const nowSec = Math.floor(info.trace.now / 1000)
-    if (c["aud"] !== ctx.config.resourceAudience) return unauthorized("the audience is invalid")
+    // An API accepts its App ID URI (v1 tokens) and its client id (v2 tokens) alike.
+    const accepted = [ctx.config.resourceAudience, ctx.config.resourceAudience.replace(/^api:\/\//, "")]
+    if (typeof c["aud"] !== "string" || !accepted.includes(c["aud"])) return unauthorized("the audience is invalid")
     if (typeof c["exp"] !== "number" || c["exp"] <= nowSec) return unauthorized("the token is expired")
     if (typeof c["nbf"] === "number" && c["nbf"] > nowSec + 300) return unauthorized("the token is not yet valid")
     const scp = typeof c["scp"] === "string" ? c["scp"].split(" ") : []

@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import type { EmulatorConfig } from "./EmulatorConfig.js"
+import type { App, EmulatorConfig } from "./EmulatorConfig.js"
 
 /**
  * @since 0.1.0
@@ -33,6 +33,8 @@ export interface ResourceScopes {
   readonly scp: ReadonlyArray<string>
   /** The scope strings for the response's `scope` field. */
   readonly scopes: ReadonlyArray<string>
+  /** The app registration that exposes this API (`undefined` for Microsoft Graph). */
+  readonly app: App | undefined
 }
 
 /**
@@ -51,6 +53,7 @@ export interface ParsedScopes {
 export type ParseResult =
   | { readonly _tag: "Ok"; readonly scopes: ParsedScopes }
   | { readonly _tag: "Unknown"; readonly scope: string }
+  | { readonly _tag: "UnknownResource"; readonly resource: string }
 
 /**
  * Splits a space-separated scope parameter.
@@ -61,12 +64,30 @@ export type ParseResult =
 export const split = (scope: string | undefined): ReadonlyArray<string> =>
   (scope ?? "").split(" ").filter((s) => s.length > 0)
 
-const resourcesOf = (config: EmulatorConfig): Map<string, ReadonlyArray<string>> => {
-  const map = new Map<string, ReadonlyArray<string>>([[graphResource, graphScopes]])
-  for (const app of config.apps) {
-    if (app.apiScopes.length > 0) map.set(`api://${app.clientId}`, app.apiScopes)
-  }
+interface KnownResource {
+  readonly permissions: ReadonlyArray<string>
+  readonly app: App | undefined
+}
+
+const resourcesOf = (config: EmulatorConfig): Map<string, KnownResource> => {
+  const map = new Map<string, KnownResource>([[graphResource, { permissions: graphScopes, app: undefined }]])
+  // Every app is a resource (its `.default` names it, e.g. for client credentials); only some expose scopes.
+  for (const app of config.apps) map.set(`api://${app.clientId}`, { permissions: app.apiScopes, app })
   return map
+}
+
+// Entra accepts an API by App ID URI, by bare client id, and Graph by its well-known app id.
+const graphAppId = "00000003-0000-0000-c000-000000000000"
+const guidPrefix = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/(.+)$/i
+
+const splitResource = (raw: string): readonly [string, string] => {
+  const byId = guidPrefix.exec(raw)
+  if (byId !== null) {
+    const id = byId[1]!.toLowerCase()
+    return [id === graphAppId ? graphResource : `api://${id}`, byId[2]!]
+  }
+  const slash = raw.lastIndexOf("/")
+  return slash > 0 && raw.includes("://") ? [raw.slice(0, slash), raw.slice(slash + 1)] : [graphResource, raw]
 }
 
 /**
@@ -78,21 +99,19 @@ const resourcesOf = (config: EmulatorConfig): Map<string, ReadonlyArray<string>>
 export const parse = (config: EmulatorConfig, scopes: ReadonlyArray<string>): ParseResult => {
   const known = resourcesOf(config)
   const oidc: Array<string> = []
-  const byResource = new Map<string, { scp: Array<string>; scopes: Array<string> }>()
+  const byResource = new Map<string, { scp: Array<string>; scopes: Array<string>; app: App | undefined }>()
   for (const raw of scopes) {
     const lower = raw.toLowerCase()
     if (oidcScopes.has(lower)) {
       if (!oidc.includes(lower)) oidc.push(lower)
       continue
     }
-    const slash = raw.lastIndexOf("/")
-    const [resource, name] = slash > 0 && raw.includes("://") ?
-      [raw.slice(0, slash), raw.slice(slash + 1)] :
-      [graphResource, raw]
+    const [resource, name] = splitResource(raw)
     const declared = [...known.entries()].find(([r]) => r.toLowerCase() === resource.toLowerCase())
-    if (declared === undefined) return { _tag: "Unknown", scope: raw }
-    const [id, permissions] = declared
-    const entry = byResource.get(id) ?? { scp: [], scopes: [] }
+    // An unknown resource is AADSTS500011; an unknown permission of a known one is AADSTS70011.
+    if (declared === undefined) return { _tag: "UnknownResource", resource }
+    const [id, { app, permissions }] = declared
+    const entry = byResource.get(id) ?? { scp: [], scopes: [], app }
     if (name === ".default") {
       // `.default` means the consented permissions: all of an emulated API's, and User.Read of Graph.
       for (const p of id === graphResource ? ["User.Read"] : permissions) {
@@ -114,9 +133,11 @@ export const parse = (config: EmulatorConfig, scopes: ReadonlyArray<string>): Pa
       resources: [...byResource.entries()].map(([resource, e]) => ({
         resource,
         scp: e.scp,
-        // Entra lists the expanded permissions, then `.default` itself (ENTRA-PROTOCOL §5.1 example).
+        app: e.app,
+        // Entra lists the expanded permissions, then `.default` itself; Graph's by their short names, which is
+        // what MSAL's cache matches a later silent request against.
         scopes: [
-          ...e.scp.map((p) => `${resource}/${p}`),
+          ...e.scp.map((p) => resource === graphResource ? p : `${resource}/${p}`),
           ...e.scopes.filter((s) => s.endsWith("/.default"))
         ]
       }))

@@ -4,11 +4,12 @@
  *
  * @since 0.1.0
  */
+import * as x509 from "@peculiar/x509"
 import * as Effect from "effect/Effect"
 import * as Crypto from "node:crypto"
 
 /**
- * A published JSON Web Key (Entra's shape: `kty`, `use`, `kid`, `x5t`, `n`, `e`, `issuer`).
+ * A published JSON Web Key (Entra's shape: `kty`, `use`, `kid`, `x5t`, `n`, `e`, `x5c`, `issuer`).
  *
  * @since 0.1.0
  * @category models
@@ -20,6 +21,8 @@ export interface Jwk {
   readonly x5t: string
   readonly n: string
   readonly e: string
+  /** The self-signed certificate of the key (base64 DER), as Entra publishes. */
+  readonly x5c: ReadonlyArray<string>
   readonly alg: "RS256"
   readonly issuer: string
 }
@@ -38,36 +41,54 @@ export interface SigningKey {
 
 const b64url = (b: Buffer | string) => Buffer.from(b).toString("base64url")
 
+const rsa = {
+  name: "RSASSA-PKCS1-v1_5",
+  hash: "SHA-256",
+  publicExponent: new Uint8Array([1, 0, 1]),
+  modulusLength: 2048
+}
+
 /**
- * Generates an RSA 2048 key. `kid` is the RFC 7638 thumbprint of the public key.
+ * Generates an RSA 2048 key and a self-signed certificate for it. `kid` and `x5t` are the certificate's SHA-1
+ * thumbprint (base64url), as Entra's keys.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const generate: Effect.Effect<SigningKey> = Effect.promise(() =>
-  new Promise<SigningKey>((resolve, reject) =>
-    Crypto.generateKeyPair("rsa", { modulusLength: 2048 }, (err, publicKey, privateKey) => {
-      if (err) return reject(err)
-      const { e, n } = publicKey.export({ format: "jwk" }) as { n: string; e: string }
-      const kid = b64url(Crypto.createHash("sha256").update(JSON.stringify({ e, kty: "RSA", n })).digest())
-      resolve({
-        kid,
-        privateKey,
-        publicKey,
-        jwk: (authority) => ({
-          kty: "RSA",
-          use: "sig",
-          kid,
-          x5t: kid,
-          n,
-          e,
-          alg: "RS256",
-          issuer: `${authority}/{tenantid}/v2.0`
-        })
-      })
+export const generate: Effect.Effect<SigningKey> = Effect.promise(async () => {
+  x509.cryptoProvider.set(Crypto.webcrypto as unknown as globalThis.Crypto)
+  const keys = (await Crypto.webcrypto.subtle.generateKey(rsa, true, ["sign", "verify"])) as CryptoKeyPair
+  // Real time: the certificate is only published, never checked against the emulator clock.
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: Crypto.randomBytes(12).toString("hex").replace(/^[89a-f]/, "1"),
+    name: "CN=effect-entra emulator token signing",
+    notBefore: new Date(Date.now() - 3600 * 1000),
+    notAfter: new Date(Date.now() + 365 * 24 * 3600 * 1000),
+    signingAlgorithm: rsa,
+    keys
+  })
+  const der = Buffer.from(cert.rawData)
+  const kid = b64url(Crypto.createHash("sha1").update(der).digest())
+  const privateKey = Crypto.KeyObject.from(keys.privateKey as Crypto.webcrypto.CryptoKey)
+  const publicKey = Crypto.KeyObject.from(keys.publicKey as Crypto.webcrypto.CryptoKey)
+  const { e, n } = publicKey.export({ format: "jwk" }) as { n: string; e: string }
+  return {
+    kid,
+    privateKey,
+    publicKey,
+    jwk: (authority) => ({
+      kty: "RSA",
+      use: "sig",
+      kid,
+      x5t: kid,
+      n,
+      e,
+      x5c: [der.toString("base64")],
+      alg: "RS256",
+      issuer: `${authority}/{tenantid}/v2.0`
     })
-  )
-)
+  }
+})
 
 /**
  * Signs a JWT with RS256.

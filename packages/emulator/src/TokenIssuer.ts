@@ -8,7 +8,7 @@ import * as Crypto from "node:crypto"
 import type { App, User } from "./EmulatorConfig.js"
 import type { EmulatorContext } from "./EmulatorState.js"
 import { guid, homeTenantId, randomToken } from "./EmulatorState.js"
-import type { ParsedScopes } from "./Scopes.js"
+import type { ParsedScopes, ResourceScopes } from "./Scopes.js"
 import { graphResource } from "./Scopes.js"
 import { sign } from "./SigningKeys.js"
 
@@ -27,8 +27,48 @@ export interface IssueRequest {
   readonly claims: string | undefined
   readonly nonce: string | undefined
   readonly clientInfo: boolean
-  /** `azpacr`: "0" public client, "1" client secret. */
-  readonly authMethod: "0" | "1"
+  /** `azpacr`: "0" public client, "1" client secret, "2" certificate. */
+  readonly authMethod: AuthMethod
+}
+
+/**
+ * How the client authenticated (`azpacr`): "0" public client, "1" client secret, "2" certificate.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type AuthMethod = "0" | "1" | "2"
+
+/**
+ * The access token's `aud` for a resource: Graph's URI, or for an emulated API the client id GUID (v2 tokens) or
+ * its App ID URI (v1), following the API app's `accessTokenAcceptedVersion`.
+ *
+ * @since 0.1.0
+ * @category tokens
+ */
+export const audienceOf = (resource: ResourceScopes | undefined): string => {
+  const app = resource?.app
+  if (resource === undefined || app === undefined) return graphResource
+  return app.accessTokenAcceptedVersion === 1 ? `api://${app.clientId}` : app.clientId
+}
+
+// v1 tokens name the client `appid`/`appidacr` and come from the v1 issuer; v2 `azp`/`azpacr`.
+const versionClaims = (
+  ctx: EmulatorContext,
+  resource: ResourceScopes | undefined,
+  tid: string,
+  clientId: string,
+  authMethod: AuthMethod
+) =>
+  resource?.app?.accessTokenAcceptedVersion === 1 ?
+    { iss: `https://sts.windows.net/${tid}/`, ver: "1.0", appid: clientId, appidacr: authMethod } :
+    { iss: `${ctx.authority}/${tid}/v2.0`, ver: "2.0", azp: clientId, azpacr: authMethod }
+
+// Entra answers Graph requests with the short permission names followed by the OIDC scopes of the grant.
+const scopeFieldOf = (resource: ResourceScopes | undefined, oidc: ReadonlyArray<string>) => {
+  if (resource === undefined) return oidc
+  if (resource.app !== undefined) return resource.scopes
+  return [...resource.scopes, ...["profile", "openid", "email"].filter((s) => oidc.includes(s))]
 }
 
 /**
@@ -96,7 +136,7 @@ export const issue = (ctx: EmulatorContext, req: IssueRequest): {
   const resource = req.parsed.resources[0]
   const oidc = req.parsed.oidc.filter((s) => s !== "offline_access")
   const scp = resource === undefined ? oidc : resource.scp
-  const aud = resource === undefined ? graphResource : resource.resource
+  const aud = audienceOf(resource)
   const cp1 = requestsCp1(req.claims)
   const accessUti = uti()
   state.issueSeq += 1
@@ -108,20 +148,17 @@ export const issue = (ctx: EmulatorContext, req: IssueRequest): {
   }
   const accessToken = sign(ctx.signingKey, {
     aud,
-    iss,
     iat,
     nbf: iat,
     exp: iat + lifetime,
     aio: randomToken("", 24),
-    azp: req.app.clientId,
-    azpacr: req.authMethod,
+    ...versionClaims(ctx, resource, req.tid, req.app.clientId, req.authMethod),
     ...profile,
     rh: `0.${randomToken("", 18)}.`,
     scp: scp.join(" "),
     sub: pairwiseSub(req.user.oid, req.app.clientId),
     tid: req.tid,
     uti: accessUti,
-    ver: "2.0",
     ...(cp1 ? { xms_cc: ["cp1"] } : {})
   })
   const wantsIdToken = req.grantScopes.some((s) => s.toLowerCase() === "openid")
@@ -158,8 +195,7 @@ export const issue = (ctx: EmulatorContext, req: IssueRequest): {
   }
   // Entra sends refresh_in only for long-lived tokens (>= 2 h), at half the lifetime (§5.1).
   const refreshIn = config.refreshIn ?? (lifetime >= 7200 ? Math.floor(lifetime / 2) : undefined)
-  // Entra's `scope` lists the resource's scopes and usually leaves out the OIDC ones (§5.1).
-  const scopeField = resource === undefined ? oidc : resource.scopes
+  const scopeField = scopeFieldOf(resource, oidc)
   return {
     refreshToken,
     body: {
@@ -174,4 +210,55 @@ export const issue = (ctx: EmulatorContext, req: IssueRequest): {
       ...(req.clientInfo ? { client_info: clientInfo(ctx, req.user) } : {})
     }
   }
+}
+
+/**
+ * Mints an app-only access token (client credentials): no user, `idtyp: "app"`, the service principal as `oid` and
+ * `sub`, no `scp`. The body has no `scope`, refresh token or ID token, as Entra's.
+ *
+ * @since 0.1.0
+ * @category tokens
+ */
+export const issueAppToken = (
+  ctx: EmulatorContext,
+  req: {
+    readonly now: number
+    readonly app: App
+    readonly tid: string
+    readonly resource: ResourceScopes
+    readonly authMethod: AuthMethod
+  }
+): Record<string, unknown> => {
+  const iat = Math.floor(req.now / 1000)
+  const lifetime = ctx.config.accessTokenLifetime
+  const accessUti = uti()
+  ctx.state.issueSeq += 1
+  ctx.state.tokenSeq.set(accessUti, ctx.state.issueSeq)
+  const principal = servicePrincipalId(req.app.clientId, req.tid)
+  const accessToken = sign(ctx.signingKey, {
+    aud: audienceOf(req.resource),
+    iat,
+    nbf: iat,
+    exp: iat + lifetime,
+    aio: randomToken("", 24),
+    ...versionClaims(ctx, req.resource, req.tid, req.app.clientId, req.authMethod),
+    idtyp: "app",
+    oid: principal,
+    rh: `0.${randomToken("", 18)}.`,
+    sub: principal,
+    tid: req.tid,
+    uti: accessUti
+  })
+  return { token_type: "Bearer", expires_in: lifetime, ext_expires_in: lifetime, access_token: accessToken }
+}
+
+/**
+ * The object id of an app's service principal in a tenant: stable, and different per tenant, as in Entra.
+ *
+ * @since 0.1.0
+ * @category tokens
+ */
+export const servicePrincipalId = (clientId: string, tid: string): string => {
+  const h = Crypto.createHash("sha256").update(`sp:${clientId.toLowerCase()}:${tid.toLowerCase()}`).digest("hex")
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`
 }

@@ -109,12 +109,17 @@ describe("authorize endpoint", () => {
     expect(String(answer.headers.location)).toContain("%3a")
   })
 
-  it("redirects invalid_scope for an unknown scope", async () => {
+  it("redirects invalid_scope for an unknown scope and invalid_resource for an unknown resource", async () => {
     const answer = await request(
-      authorizeUrl({ prompt: "none", login_hint: "alice@contoso.example", scope: "api://nope/x" }),
+      authorizeUrl({ prompt: "none", login_hint: "alice@contoso.example", scope: `api://${emu.defaults.clientId}/x` }),
       emu.caPem
     )
     expect(redirectParams(String(answer.headers.location)).get("error")).toBe("invalid_scope")
+    const resource = await request(
+      authorizeUrl({ prompt: "none", login_hint: "alice@contoso.example", scope: "api://nope/x" }),
+      emu.caPem
+    )
+    expect(redirectParams(String(resource.headers.location)).get("error")).toBe("invalid_resource")
   })
 
   it("runs the interactive pages: pick a user, then consent; Accept redirects with a code", async () => {

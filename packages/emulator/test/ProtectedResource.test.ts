@@ -128,8 +128,8 @@ describe("protected resource /_resource/me", () => {
         }]
       }
     })
-    const audience = `api://${other.defaults.clientId}`
-    const signIn = await other.signIn({ scopes: ["openid", "offline_access", `${audience}/Files.Read`] })
+    const audience = other.defaults.clientId
+    const signIn = await other.signIn({ scopes: ["openid", "offline_access", `api://${audience}/Files.Read`] })
     const answer = await request(`${other.authority}/${other.defaults.tenantId}/oauth2/v2.0/token`, other.caPem, {
       form: {
         grant_type: "authorization_code",

@@ -78,7 +78,7 @@ describe("token endpoint: authorization_code", () => {
     const at = decodeJwt(body.access_token)
     expect(at.header).toMatchObject({ typ: "JWT", alg: "RS256" })
     expect(at.payload).toMatchObject({
-      aud: `api://${emu.defaults.clientId}`,
+      aud: emu.defaults.clientId,
       iss: `${emu.authority}/${emu.defaults.tenantId}/v2.0`,
       tid: emu.defaults.tenantId,
       oid: alice.oid,
@@ -182,9 +182,16 @@ describe("token endpoint: authorization_code", () => {
     expectEntraError(await redeem(code, {}, emu.defaults.otherTenantId), 400, "invalid_grant", 700005)
   })
 
-  it("rejects unknown scopes with invalid_scope 70011", async () => {
+  it("rejects an unknown permission of a known API with invalid_scope 70011", async () => {
     const { code } = await emu.signIn()
-    expectEntraError(await redeem(code, { scope: "api://nope/whatever" }), 400, "invalid_scope", 70011)
+    expectEntraError(await redeem(code, { scope: `api://${emu.defaults.clientId}/nope` }), 400, "invalid_scope", 70011)
+  })
+
+  it("rejects an unknown resource with invalid_resource 500011", async () => {
+    const { code } = await emu.signIn()
+    const answer = await redeem(code, { scope: "api://nope/whatever" })
+    expectEntraError(answer, 400, "invalid_resource", 500011)
+    expect(answer.json.error_description).toContain("The resource principal named api://nope was not found")
   })
 
   it("requires a form body: grant_type only in the query is AADSTS900144", async () => {
@@ -239,7 +246,7 @@ describe("token endpoint: refresh_token", () => {
     const answer = await refresh(first.refresh_token, { scope: "https://graph.microsoft.com/.default" })
     expect(answer.status).toBe(200)
     expect(decodeJwt(answer.json.access_token).payload.aud).toBe("https://graph.microsoft.com")
-    expect(answer.json.scope).toBe("https://graph.microsoft.com/User.Read https://graph.microsoft.com/.default")
+    expect(answer.json.scope).toBe("User.Read https://graph.microsoft.com/.default")
   })
 
   it("fails with 50173 after revocation and 700082 after the refresh-token lifetime", async () => {

@@ -50,7 +50,14 @@ export const App = Schema.Struct({
   /** The tenant the app is registered in; defaults to the first tenant. */
   tenantId: Schema.optional(Guid),
   /** Whether users of other configured tenants may use the app (Entra's "multitenant" audience). */
-  multiTenant: Schema.optionalWith(Schema.Boolean, { default: () => true })
+  multiTenant: Schema.optionalWith(Schema.Boolean, { default: () => true }),
+  /**
+   * The access-token version the app's API accepts (the manifest's `accessTokenAcceptedVersion`): 2 (the default)
+   * puts the client id GUID in `aud`, 1 the App ID URI `api://{clientId}`.
+   */
+  accessTokenAcceptedVersion: Schema.optionalWith(Schema.Literal(1, 2), { default: () => 2 as const }),
+  /** X.509 certificates (PEM) whose keys may sign a `client_assertion` for this app (certificate credentials). */
+  certificates: Schema.optionalWith(Schema.Array(Schema.String), { default: () => [] })
 })
 /**
  * @since 0.1.0
@@ -107,6 +114,15 @@ export const EmulatorConfigInput = Schema.Struct({
   resourceScope: Schema.optional(Schema.String),
   /** The audience `/_resource/me` accepts. Default: `api://{default clientId}`. */
   resourceAudience: Schema.optional(Schema.String),
+  /** Device-code lifetime in seconds (Entra: 900). */
+  deviceCodeLifetime: Schema.optional(Seconds),
+  /** The device-code polling interval in seconds (Entra: 5); a faster poll gets `slow_down`. */
+  deviceCodeInterval: Schema.optional(Seconds),
+  /**
+   * `allow` (the default): a client assertion's `jti` may be presented again while it is valid (MSAL reuses one
+   * assertion for up to ten minutes); `reject`: a second use fails.
+   */
+  clientAssertionReplay: Schema.optional(Schema.Literal("allow", "reject")),
   /** The largest request body accepted, in bytes; larger ones get a 413. Default 1 MiB. */
   maxRequestBodyBytes: Schema.optional(PositiveInt.pipe(Schema.lessThanOrEqualTo(1024 * 1024 * 1024)))
 })

@@ -176,7 +176,11 @@ export const endpoint = (
     const contentType = String(request.headers["content-type"] ?? "").toLowerCase()
     const read = yield* readRequest(ctx, request, contentType)
     const at = yield* now(ctx)
-    const requestId = request.headers["client-request-id"]
+    // MSAL sends `client-request-id` as a header on some endpoints and as a query parameter on /token.
+    const headerId = request.headers["client-request-id"]
+    const requestId = typeof headerId === "string"
+      ? headerId
+      : read.url.searchParams.get("client-request-id") ?? undefined
     const trace: Trace = {
       traceId: guid(),
       correlationId: typeof requestId === "string" && guidPattern.test(requestId) ? requestId : guid(),
@@ -198,7 +202,8 @@ export const endpoint = (
     const decorate = (response: HttpServerResponse.HttpServerResponse) =>
       HttpServerResponse.setHeaders(response, {
         "x-ms-request-id": trace.traceId,
-        ...(typeof requestId === "string" ? { "client-request-id": requestId } : {})
+        // A query value may hold anything; only printable ASCII can be echoed as a header.
+        ...(typeof requestId === "string" && /^[\x20-\x7e]*$/.test(requestId) ? { "client-request-id": requestId } : {})
       })
     if (read.tooLarge) {
       // The rest of the body is never read: the connection closes after the answer.

@@ -80,7 +80,17 @@ export const Errors = {
         `'${tenantId}' and cannot access the application in that tenant. The account needs to be added as an ` +
         "external user in the tenant first."
     ),
-  malformedClaims: () => make(90019, "invalid_request", "The 'claims' parameter is not a valid JSON claims request."),
+  // 90019 is MissingTenantRealm; a parameter that is empty or not valid is 90100.
+  malformedClaims: () => make(90100, "invalid_request", "claims parameter is empty or not valid."),
+  unknownResource: (resource: string, tenant: string) =>
+    make(
+      500011,
+      "invalid_resource",
+      `The resource principal named ${resource} was not found in the tenant named ${tenant}. This can happen if the ` +
+        "application has not been installed by the administrator of the tenant or consented to by any user in the " +
+        "tenant. You might have sent your authentication request to the wrong tenant."
+    ),
+  resourceParameter: () => make(901002, "invalid_request", "The 'resource' request parameter isn't supported."),
   codeRedeemed: () =>
     make(
       54005,
