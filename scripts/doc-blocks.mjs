@@ -13,10 +13,13 @@
 //       names the block uses without defining them (one or more lines; types may use the block's imports).
 //       They become `declare const` lines after the block.
 //   // runs against the emulator
-//       the block is also run (as an ES module, in its own `node` process) against a freshly started emulator:
+//       the block is also run (as an ES module, in its own `node` process) against a running emulator:
 //       its assumed names must be strings named after the emulator's values (see `emulatorValue`), its code a
 //       fresh sign-in; AZURE_AUTHORITY_HOST and NODE_EXTRA_CA_CERTS point at the emulator. It passes when the
 //       process exits with 0.
+//   // excerpt of packages/identity/src/AuthorizationCodeCredential.ts
+//       the block quotes that file: each of its lines (trimmed, without a trailing // comment) must appear in the
+//       file in the same order. The file itself is type-checked where it lives; the block is not compiled alone.
 //
 // Each block becomes one file in docs/examples/build/doc-blocks (git-ignored), checked with the examples' compiler
 // options (strict, exactOptionalPropertyTypes); a block's line N is line N of its file, so messages name the
@@ -27,6 +30,7 @@ import * as fs from "node:fs"
 import { createRequire } from "node:module"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
+import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads"
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 const examples = path.join(root, "docs/examples")
@@ -35,6 +39,7 @@ const require = createRequire(path.join(root, "package.json"))
 
 const RUNNABLE = /^\s*\/\/\s*runs against the emulator\b/
 const ASSUMES = /^\s*\/\/\s*assumes:\s*(.*)$/
+const EXCERPT = /^\s*\/\/\s*excerpt of\s+(\S+)\s*$/
 
 // Packages no workspace package installs: a declaration of the part the docs use, so the blocks still type-check.
 const stubs = {
@@ -118,6 +123,7 @@ export const extract = () =>
         line: start + 1,
         code,
         runnable: header.some((line) => RUNNABLE.test(line)),
+        excerptOf: header.map((line) => EXCERPT.exec(line)?.[1]).find((source) => source !== undefined),
         assumes: header.flatMap((line) => {
           const match = ASSUMES.exec(line)
           return match === null ? [] : splitTopLevel(match[1]).map(parseAssumed)
@@ -133,6 +139,7 @@ const blockName = (block) => `${block.file.replace(/\.md$/, "").replace(/[^A-Za-
 // The block as a module: its own lines first (so line numbers match), the assumed names after; a runnable block
 // reads them from the environment on its marker line instead.
 const moduleText = (block) => {
+  if (block.excerptOf !== undefined) return "export {}\n"
   if (!block.runnable) {
     return [...block.code, "", ...block.assumes.map(({ name, type }) => `declare const ${name}: ${type}`), ""]
       .join("\n")
@@ -216,6 +223,26 @@ export const generate = () => {
   })
 }
 
+// A quoted line as compared: no indentation, no trailing comment.
+const normalized = (line) => line.replace(/\s+\/\/.*$/, "").trim()
+
+/** An excerpt's lines that are not in its source file, in order: one message each. */
+export const checkExcerpt = (block) => {
+  const sourcePath = path.join(root, block.excerptOf)
+  if (!fs.existsSync(sourcePath)) return [`${block.file}:${block.line}: ${block.excerptOf} does not exist`]
+  const source = fs.readFileSync(sourcePath, "utf8").split("\n").map(normalized)
+  const messages = []
+  let at = 0
+  block.code.forEach((line, index) => {
+    const wanted = normalized(line)
+    if (wanted === "" || wanted.startsWith("//")) return
+    const found = source.indexOf(wanted, at)
+    if (found < 0) messages.push(`${block.file}:${block.line + index}: not in ${block.excerptOf} (in order): ${wanted}`)
+    else at = found + 1
+  })
+  return messages
+}
+
 /** Type-checks the generated files; the messages of each block, by block name. */
 export const typeCheck = (blocks) => {
   const ts = require("typescript")
@@ -240,6 +267,7 @@ export const typeCheck = (blocks) => {
     const { line } = d.file.getLineAndCharacterOfPosition(d.start ?? 0)
     messages.get(block.name).push(`${block.file}:${block.line + line}: TS${d.code}: ${text}`)
   }
+  for (const block of blocks) if (block.excerptOf !== undefined) messages.get(block.name).push(...checkExcerpt(block))
   return { messages, global }
 }
 
@@ -260,40 +288,38 @@ const runFile = (file, env) =>
       resolve({ ok: error === null, output: `${stdout}${stderr}`.trim() }))
   })
 
-/** Runs the runnable blocks one after another, each against a fresh emulator; the outcome by block name. */
+/** Runs the runnable blocks, two at a time, against one emulator (a fresh code each); the outcome by block name. */
 export const runBlocks = async (blocks) => {
   const ts = require("typescript")
-  const emulatorModule = await import(
-    path.join(examples, "node_modules/@effect-entra/emulator/dist/index.js")
-  )
-  const results = new Map()
-  for (const block of blocks.filter((b) => b.runnable)) {
+  const { startEmulator } = await import(path.join(examples, "node_modules/@effect-entra/emulator/dist/index.js"))
+  const emulator = await startEmulator()
+  const env = { ...process.env }
+  for (const key of Object.keys(env)) if (/_proxy$/i.test(key)) delete env[key]
+  Object.assign(env, { AZURE_AUTHORITY_HOST: emulator.authority, NODE_EXTRA_CA_CERTS: emulator.caFile })
+  const runOne = async (block) => {
     const source = fs.readFileSync(path.join(outDir, `${block.name}.ts`), "utf8")
     const js = ts.transpileModule(source, {
       compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 }
     }).outputText
     const file = path.join(outDir, `${block.name}.mjs`)
     fs.writeFileSync(file, js)
-    const emulator = await emulatorModule.startEmulator()
-    try {
-      const { code } = await emulator.signIn({ username: "alice@contoso.example" })
-      const values = emulatorValue(emulator, code)
-      const missing = block.assumes.filter(({ name }) => !(name in values)).map(({ name }) => name)
-      if (missing.length > 0) {
-        results.set(block.name, { ok: false, output: `no emulator value for ${missing.join(", ")}` })
-        continue
-      }
-      const env = { ...process.env }
-      for (const key of Object.keys(env)) if (/_proxy$/i.test(key)) delete env[key]
-      Object.assign(env, {
-        DOC_BLOCK_VALUES: JSON.stringify(values),
-        AZURE_AUTHORITY_HOST: emulator.authority,
-        NODE_EXTRA_CA_CERTS: emulator.caFile
-      })
-      results.set(block.name, await runFile(file, env))
-    } finally {
-      await emulator.close()
+    const { code } = await emulator.signIn({ username: "alice@contoso.example" })
+    const values = emulatorValue(emulator, code)
+    const missing = block.assumes.filter(({ name }) => !(name in values)).map(({ name }) => name)
+    if (missing.length > 0) return { ok: false, output: `no emulator value for ${missing.join(", ")}` }
+    return runFile(file, { ...env, DOC_BLOCK_VALUES: JSON.stringify(values) })
+  }
+  const queue = blocks.filter((b) => b.runnable)
+  const results = new Map()
+  const worker = async () => {
+    for (let block = queue.shift(); block !== undefined; block = queue.shift()) {
+      results.set(block.name, await runOne(block))
     }
+  }
+  try {
+    await Promise.all([worker(), worker()])
+  } finally {
+    await emulator.close()
   }
   return results
 }
@@ -306,8 +332,14 @@ const main = async () => {
     return
   }
   const blocks = generate()
-  const { global, messages } = typeCheck(blocks)
+  // The type-check runs in a worker thread, so the emulator (in this thread) answers the runs meanwhile.
+  const checking = new Promise((resolve, reject) => {
+    const worker = new Worker(fileURLToPath(import.meta.url), { workerData: blocks })
+    worker.once("message", ({ global, messages }) => resolve({ global, messages: new Map(messages) }))
+    worker.once("error", reject)
+  })
   const runs = args.has("--run") ? await runBlocks(blocks) : new Map()
+  const { global, messages } = await checking
   const results = blocks.map((block) => ({
     file: block.file,
     line: block.line,
@@ -333,6 +365,9 @@ const main = async () => {
   process.exitCode = failed ? 1 : 0
 }
 
-if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+if (!isMainThread && parentPort !== null) {
+  const { global, messages } = typeCheck(workerData)
+  parentPort.postMessage({ global, messages: [...messages] })
+} else if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   await main()
 }
