@@ -26,7 +26,9 @@ const grants: Record<string, (req: TokenRequest) => Outcome> = {
   refresh_token: redeemRefreshToken,
   client_credentials: clientCredentials,
   [jwtBearerGrant]: onBehalfOf,
-  [DeviceCode.grantType]: DeviceCode.redeem
+  [DeviceCode.grantType]: DeviceCode.redeem,
+  // MSAL sends the short form, which Entra accepts too.
+  device_code: DeviceCode.redeem
 }
 
 /**

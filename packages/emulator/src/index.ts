@@ -3,16 +3,43 @@
  *
  * @since 0.1.0
  */
+import { Emulator as EmulatorTag, make as makeEmulator } from "./Emulator.js"
+
 export {
-  /**
-   * @since 0.1.0
-   */
-  Emulator,
   /**
    * @since 0.1.0
    */
   EmulatorError
 } from "./Emulator.js"
+
+/**
+ * The emulator, shaped like the modules of `@effect-entra/identity` (`TokenCache.TokenCache`, `NodeHttp.layer()`):
+ * `Emulator.Emulator` is the service tag, `Emulator.layer(options)` the scoped layer (a function: it takes options),
+ * `Emulator.make(options)` the scoped constructor. `Emulator` itself is the same tag too (`yield* Emulator`), as in
+ * earlier versions.
+ *
+ * ```ts
+ * const { code } = yield* Effect.flatMap(Emulator.Emulator, (emulator) => emulator.signIn())
+ * program.pipe(Effect.provide(Emulator.layer()))
+ * ```
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class Emulator extends EmulatorTag {
+  /**
+   * The service tag (the same as `Emulator`).
+   *
+   * @since 0.2.0
+   */
+  static readonly Emulator = EmulatorTag
+  /**
+   * Starts the emulator in the current scope.
+   *
+   * @since 0.2.0
+   */
+  static readonly make = makeEmulator
+}
 export type {
   /**
    * @since 0.1.0
