@@ -16,9 +16,9 @@ import type { Profile, ProfileError } from "./ProfileService.js"
 import { ProfileService } from "./ProfileService.js"
 
 /** The application's settings for the emulator's default app and a fresh code for `username`. */
-export const emulatorConfig = (username?: string): Effect.Effect<AppConfig, EmulatorError, Emulator> =>
+export const emulatorConfig = (username?: string): Effect.Effect<AppConfig, EmulatorError, Emulator.Emulator> =>
   Effect.gen(function*() {
-    const emulator = yield* Emulator
+    const emulator = yield* Emulator.Emulator
     const { code } = yield* emulator.signIn({ username })
     const { defaults } = emulator
     return {
@@ -43,9 +43,9 @@ export interface DemoResult {
 /** Reads the profile, has the API revoke the token (CAE), and reads it again. */
 export const demo = (
   username?: string
-): Effect.Effect<DemoResult, ProfileError | InvalidOptionError | EmulatorError, Emulator> =>
+): Effect.Effect<DemoResult, ProfileError | InvalidOptionError | EmulatorError, Emulator.Emulator> =>
   Effect.gen(function*() {
-    const emulator = yield* Emulator
+    const emulator = yield* Emulator.Emulator
     const config = yield* emulatorConfig(username)
     return yield* Effect.gen(function*() {
       const profiles = yield* ProfileService
@@ -62,5 +62,5 @@ export const DemoServerLive = (
 ): Layer.Layer<
   HttpServer.HttpServer,
   InvalidOptionError | HttpServerError.ServeError | EmulatorError,
-  Emulator
+  Emulator.Emulator
 > => Layer.unwrapEffect(Effect.map(emulatorConfig(options.username), (config) => ServerLive(config, options.listen)))

@@ -29,7 +29,7 @@ const ErrorBody = Schema.Struct({ error: Schema.String, message: Schema.String }
 layer(Layer.merge(Emulator.layer(), FetchHttpClient.layer))("the example HTTP server against the emulator", (it) => {
   it.scoped("GET /profile answers with the signed-in user; the second call reuses the cached token", () =>
     Effect.gen(function*() {
-      const emulator = yield* Emulator
+      const emulator = yield* Emulator.Emulator
       yield* emulator.reset()
       const server = yield* startServer()
       const first = yield* server.profile
@@ -46,7 +46,7 @@ layer(Layer.merge(Emulator.layer(), FetchHttpClient.layer))("the example HTTP se
 
   it.scoped("GET /health answers without calling the API", () =>
     Effect.gen(function*() {
-      const emulator = yield* Emulator
+      const emulator = yield* Emulator.Emulator
       yield* emulator.reset()
       const server = yield* startServer()
       const response = yield* server.get("/health")
@@ -58,7 +58,7 @@ layer(Layer.merge(Emulator.layer(), FetchHttpClient.layer))("the example HTTP se
 
   it.scoped("a claims challenge from the API (CAE) is answered inside: GET /profile stays 200", () =>
     Effect.gen(function*() {
-      const emulator = yield* Emulator
+      const emulator = yield* Emulator.Emulator
       yield* emulator.reset()
       const server = yield* startServer("bob@contoso.example")
       const before = yield* server.profile
@@ -76,7 +76,7 @@ layer(Layer.merge(Emulator.layer(), FetchHttpClient.layer))("the example HTTP se
 
   it.scoped("a revoked sign-in answers 401 SignInRequired, not a 500", () =>
     Effect.gen(function*() {
-      const emulator = yield* Emulator
+      const emulator = yield* Emulator.Emulator
       yield* emulator.reset()
       const server = yield* startServer()
       yield* server.profile

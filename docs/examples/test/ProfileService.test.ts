@@ -3,6 +3,7 @@ import { assert, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { demo } from "../src/Demo.js"
 
+// `yield* Emulator` (the bare tag, as in earlier versions) and `Emulator.Emulator` are the same tag.
 layer(Emulator.layer())("the example service graph against the emulator", (it) => {
   it.effect("ProfileService reads the signed-in user's profile, across a claims challenge", () =>
     Effect.gen(function*() {

@@ -3,6 +3,7 @@
  *
  * @since 0.1.0
  */
+import type { EmulatorService } from "./Emulator.js"
 import { Emulator as EmulatorTag, make as makeEmulator } from "./Emulator.js"
 
 export {
@@ -39,6 +40,26 @@ export class Emulator extends EmulatorTag {
    * @since 0.2.0
    */
   static readonly make = makeEmulator
+}
+
+/**
+ * The types under the same name, for type positions (`Effect<A, E, Emulator.Emulator>`).
+ *
+ * @since 0.2.0
+ */
+export declare namespace Emulator {
+  /**
+   * The service tag's type.
+   *
+   * @since 0.2.0
+   */
+  export type Emulator = EmulatorTag
+  /**
+   * What the tag holds.
+   *
+   * @since 0.2.0
+   */
+  export type Service = EmulatorService
 }
 export type {
   /**
