@@ -14,6 +14,14 @@ import * as Data from "effect/Data"
 
 const inspectSymbol = Symbol.for("nodejs.util.inspect.custom")
 
+// Registered symbols, so that every copy of this module in a process (the ES module and CommonJS builds, the
+// pre-bundled Promise facade) recognises the others' errors: `instanceof` checks these brands, not the prototype.
+const authenticationErrorBrand = Symbol.for("@effect-entra/identity/AuthenticationError")
+const invalidOptionErrorBrand = Symbol.for("@effect-entra/identity/InvalidOptionError")
+
+const hasBrand = (value: unknown, brand: symbol): boolean =>
+  typeof value === "object" && value !== null && (value as { readonly [key: symbol]: unknown })[brand] === true
+
 /**
  * Entra's error body, in camelCase (the shape `@azure/identity` exposes as `errorResponse`).
  *
@@ -95,6 +103,10 @@ const interactionSuberrors = new Set([
  * The message is one line led by the AADSTS text, e.g.
  * `AADSTS70008: The provided authorization code or refresh token has expired ... (invalid_grant, HTTP 400)`.
  *
+ * The same class is exported by the root module (`AuthenticationError.AuthenticationError`) and by
+ * `@effect-entra/identity/promise` (`AuthenticationError`), and `instanceof` against either matches an error
+ * from the other, even when they are separate copies (CommonJS and ES module builds, the bundled facade).
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -118,6 +130,17 @@ export class AuthenticationError extends Data.TaggedError("AuthenticationError")
   /** The underlying transport or decoding error (never the HTTP request, which holds the form body). */
   readonly cause?: unknown
 }> {
+  /**
+   * True for an `AuthenticationError` from any copy of this package; a subclass keeps the usual prototype check.
+   *
+   * @since 0.1.0
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return this === AuthenticationError
+      ? hasBrand(value, authenticationErrorBrand)
+      : Function.prototype[Symbol.hasInstance].call(this, value)
+  }
+
   /**
    * The AADSTS number, when Entra sent one.
    *
@@ -177,6 +200,17 @@ export class InvalidOptionError extends Data.TaggedError("InvalidOptionError")<{
   /** What is wrong with it, in a sentence; never the value of a secret. */
   readonly reason: string
 }> {
+  /**
+   * True for an `InvalidOptionError` from any copy of this package; a subclass keeps the usual prototype check.
+   *
+   * @since 0.1.0
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return this === InvalidOptionError
+      ? hasBrand(value, invalidOptionErrorBrand)
+      : Function.prototype[Symbol.hasInstance].call(this, value)
+  }
+
   override get message(): string {
     return `Invalid ${this.field}: ${this.reason}`
   }
@@ -189,6 +223,29 @@ export class InvalidOptionError extends Data.TaggedError("InvalidOptionError")<{
     return `${this.name}: ${this.message}`
   }
 }
+
+// On the prototypes, not enumerable: `toJSON`, `util.inspect` and `Equal` see no extra field.
+Object.defineProperty(AuthenticationError.prototype, authenticationErrorBrand, { value: true })
+Object.defineProperty(InvalidOptionError.prototype, invalidOptionErrorBrand, { value: true })
+
+/**
+ * True for an {@link AuthenticationError} from any copy of this package: the root's
+ * `AuthenticationError.isAuthenticationError` and the Promise facade's `isAuthenticationError` are the same test.
+ *
+ * @since 0.1.0
+ * @category guards
+ */
+export const isAuthenticationError = (value: unknown): value is AuthenticationError =>
+  hasBrand(value, authenticationErrorBrand)
+
+/**
+ * True for an {@link InvalidOptionError} from any copy of this package.
+ *
+ * @since 0.1.0
+ * @category guards
+ */
+export const isInvalidOptionError = (value: unknown): value is InvalidOptionError =>
+  hasBrand(value, invalidOptionErrorBrand)
 
 /**
  * Everything `getToken` can fail with.

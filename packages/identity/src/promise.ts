@@ -11,38 +11,48 @@
  * ```
  *
  * A cached token is answered synchronously from the cache (no fiber is started); everything else runs the
- * Effect credential on a `ManagedRuntime` that holds the HTTP connection pool (shared by the open credentials
- * that trust the same CAs) until `close()`.
+ * Effect credential on Effect's default runtime. The HTTP connection pool is the process's, one per set of trusted
+ * CAs, shared by every credential and kept for a short grace period after the last one closes (its idle
+ * connections never keep the process alive).
  *
  * @since 0.1.0
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientTag from "@effect/platform/HttpClient"
-import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as Exit from "effect/Exit"
-import * as Layer from "effect/Layer"
-import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Option from "effect/Option"
-import * as Redacted from "effect/Redacted"
-import type * as AccessTokenModule from "./AccessToken.js"
-import { AuthenticationError, InvalidOptionError } from "./AuthenticationError.js"
-import * as Credential from "./AuthorizationCodeCredential.js"
-import { facadeHttpOptions, toAzureAccessToken } from "./internal/facadeOptions.js"
-import * as NodeHttp from "./NodeHttp.js"
+import {
+  AuthenticationError,
+  InvalidOptionError,
+  isAuthenticationError,
+  isInvalidOptionError
+} from "./AuthenticationError.js"
+import type * as Credential from "./AuthorizationCodeCredential.js"
+import { toAzureAccessToken } from "./internal/facadeOptions.js"
+import * as FacadeRuntime from "./internal/facadeRuntime.js"
+import { facadeSettings } from "./internal/facadeSettings.js"
+import { AzureTokenMemo, toAccessTokenInfo } from "./internal/facadeTokens.js"
 import * as TokenCache from "./TokenCache.js"
-import * as TokenEndpoint from "./TokenEndpoint.js"
 
 export {
   /**
+   * The same class as the root module's `AuthenticationError.AuthenticationError`: match either.
+   *
    * @since 0.1.0
    */
   AuthenticationError,
   /**
    * @since 0.1.0
    */
-  InvalidOptionError
+  InvalidOptionError,
+  /**
+   * @since 0.1.0
+   */
+  isAuthenticationError,
+  /**
+   * @since 0.1.0
+   */
+  isInvalidOptionError
 }
 
 /**
@@ -148,9 +158,10 @@ const inspectSymbol = Symbol.for("nodejs.util.inspect.custom")
  * @category credentials
  */
 export class AuthorizationCodeCredential {
-  readonly #runtime: ManagedRuntime.ManagedRuntime<Credential.AuthorizationCodeCredential, never>
+  readonly #settings: Credential.Settings
+  readonly #services: FacadeRuntime.FacadeServices
   readonly #describe: { readonly tenantId: string; readonly clientId: string; readonly authority: string }
-  #service: Credential.Service | undefined
+  #built: FacadeRuntime.Built | undefined
   #closed = false
 
   /**
@@ -183,44 +194,12 @@ export class AuthorizationCodeCredential {
     fifth?: string | AuthorizationCodeCredentialOptions,
     sixth?: AuthorizationCodeCredentialOptions
   ) {
-    const withSecret = typeof fifth === "string"
-    const options: AuthorizationCodeCredentialOptions = (withSecret ? sixth : fifth) ?? {}
-    const clientSecret = withSecret ? third : options.clientSecret
-    const code = withSecret ? fourth : third
-    const redirectUri = withSecret ? fifth : fourth
-    const http = facadeHttpOptions(options)
-    if (Either.isLeft(http)) throw http.left
-    const settings = Credential.validateOptions({
-      tenantId,
-      clientId,
-      authorizationCode: typeof code === "string" ? Redacted.make(code) : code,
-      redirectUri: redirectUri as string,
-      clientSecret: clientSecret === undefined ? undefined : Redacted.make(clientSecret),
-      codeVerifier: options.codeVerifier === undefined ? undefined : Redacted.make(options.codeVerifier),
-      authority: options.authority ?? options.authorityHost,
-      additionallyAllowedTenants: options.additionallyAllowedTenants,
-      disableMultiTenantAuth: options.disableMultiTenantAuth,
-      http: http.right
-    }, {
-      authority: process.env.AZURE_AUTHORITY_HOST,
-      disableMultiTenantAuth: Credential.parseFlag(process.env.AZURE_IDENTITY_DISABLE_MULTITENANTAUTH)
-    })
-    if (Either.isLeft(settings)) throw settings.left
-    this.#describe = {
-      tenantId: settings.right.tenantId,
-      clientId: settings.right.clientId,
-      authority: settings.right.authority
-    }
-    const credential = Layer.scoped(
-      Credential.AuthorizationCodeCredential,
-      Effect.gen(function*() {
-        // Checked in this constructor already.
-        const endpoint = yield* Effect.orDie(TokenEndpoint.make(settings.right.http))
-        const cache = options.tokenCache ?? (yield* TokenCache.makeMemory)
-        return yield* Credential.fromSettings(settings.right, cache, endpoint)
-      })
-    ).pipe(Layer.provide(httpLayer(options)))
-    this.#runtime = ManagedRuntime.make(credential)
+    const read = facadeSettings(tenantId, clientId, third, fourth, fifth, sixth)
+    if (Either.isLeft(read)) throw read.left
+    const { settings, services } = read.right
+    this.#describe = { tenantId: settings.tenantId, clientId: settings.clientId, authority: settings.authority }
+    this.#settings = settings
+    this.#services = services
   }
 
   /**
@@ -228,46 +207,21 @@ export class AuthorizationCodeCredential {
    * {@link InvalidOptionError}, or an `AbortError` when `abortSignal` fires).
    */
   getToken(scopes: string | ReadonlyArray<string>, options?: GetTokenOptions): Promise<AccessToken> {
-    const service = this.#closed ? undefined : this.#service
-    if (service !== undefined && options?.abortSignal?.aborted !== true) {
-      const cached = service.unsafeCachedToken(scopes, options)
-      if (cached !== undefined) return this.#resolved(scopes, cached)
+    const built = this.#closed ? undefined : this.#built
+    if (built !== undefined && options?.abortSignal?.aborted !== true) {
+      const cached = built.service.unsafeCachedToken(scopes, options)
+      if (cached !== undefined) return this.#azureTokens.resolved(scopes, cached)
     }
     return this.#run((credential) => credential.getToken(scopes, options), options?.abortSignal).then(
       toAzureAccessToken
     )
   }
 
-  // The Azure-shaped copy of the token last served for a scope string, as an already-settled promise: unwrapping
-  // `Redacted` and allocating on every cached call showed up in the benchmark, and a promise per call is garbage
-  // whose collection costs more as the heap grows. Frozen, since every caller gets the same object.
-  readonly #azureTokens = new Map<
-    string,
-    { readonly from: AccessTokenModule.AccessToken; readonly promise: Promise<AccessToken> }
-  >()
-
-  #resolved(scopes: string | ReadonlyArray<string>, token: AccessTokenModule.AccessToken): Promise<AccessToken> {
-    if (typeof scopes !== "string") return Promise.resolve(toAzureAccessToken(token))
-    const known = this.#azureTokens.get(scopes)
-    if (known !== undefined && known.from === token) return known.promise
-    const promise = Promise.resolve(Object.freeze(toAzureAccessToken(token)))
-    if (this.#azureTokens.size >= 10_000) this.#azureTokens.clear()
-    this.#azureTokens.set(scopes, { from: token, promise })
-    return promise
-  }
+  readonly #azureTokens = new AzureTokenMemo()
 
   /** Like {@link getToken}, with timestamps in epoch seconds (Python's `AccessTokenInfo`). */
   getTokenInfo(scopes: string | ReadonlyArray<string>, options?: GetTokenOptions): Promise<AccessTokenInfo> {
-    return this.getToken(scopes, options).then((token): AccessTokenInfo => {
-      const info = {
-        token: token.token,
-        expiresOn: Math.floor(token.expiresOnTimestamp / 1000),
-        tokenType: token.tokenType
-      }
-      return token.refreshAfterTimestamp === undefined
-        ? info
-        : { ...info, refreshOn: Math.floor(token.refreshAfterTimestamp / 1000) }
-    })
+    return this.getToken(scopes, options).then(toAccessTokenInfo)
   }
 
   /** The signed-in account, once the code has been redeemed. */
@@ -276,14 +230,16 @@ export class AuthorizationCodeCredential {
   }
 
   /**
-   * Releases the HTTP connection pool: its connections close once no other open credential trusting the same CAs
-   * shares them (credentials share one pool, so a new sign-in needs no new TLS handshake). Later calls reject.
+   * Stops the credential's background work and releases its share of the HTTP connection pool. The pool (one per
+   * set of trusted CAs, shared by every credential, so a new sign-in needs no new TLS handshake) closes 30 s after
+   * the last credential using it; its idle connections never keep the process alive. Later calls reject.
    */
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
-    this.#service = undefined
-    await this.#runtime.dispose()
+    const built = this.#built
+    this.#built = undefined
+    if (built !== undefined) await FacadeRuntime.dispose(built)
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -307,24 +263,9 @@ export class AuthorizationCodeCredential {
     signal: AbortSignal | undefined
   ): Promise<A> {
     if (this.#closed) throw new Error("This AuthorizationCodeCredential has been closed")
-    if (signal?.aborted === true) throw abortError()
-    const program = Effect.flatMap(Credential.AuthorizationCodeCredential, (credential) => {
-      // Not after close(): a call in flight while closing must not re-open the synchronous path.
-      if (!this.#closed) this.#service = credential
-      return f(credential)
-    })
-    const exit = await this.#runtime.runPromiseExit(program, signal === undefined ? undefined : { signal })
-    if (Exit.isSuccess(exit)) return exit.value
-    const failure = Cause.failureOption(exit.cause)
-    if (Option.isSome(failure)) throw failure.value
-    if (Cause.isInterruptedOnly(exit.cause)) throw abortError()
-    throw Cause.squash(exit.cause)
+    if (signal?.aborted === true) throw FacadeRuntime.abortError()
+    // Built on the first call that needs it, so a credential that is never used holds nothing.
+    this.#built ??= FacadeRuntime.build(this.#settings, this.#services)
+    return FacadeRuntime.run(f(this.#built.service), signal)
   }
 }
-
-const httpLayer = (options: AuthorizationCodeCredentialOptions): Layer.Layer<HttpClient.HttpClient> =>
-  options.httpClient !== undefined
-    ? Layer.succeed(HttpClientTag.HttpClient, options.httpClient)
-    : NodeHttp.layerShared({ ca: options.ca })
-
-const abortError = () => new DOMException("The operation was aborted.", "AbortError")
