@@ -15,9 +15,17 @@ import * as ClientCredential from "../ClientCredential.js"
 /** @internal */
 export interface ClientCredentialOptions {
   readonly clientSecret?: Redacted.Redacted<string> | undefined
+  /** A PEM certificate and key signing a `client_assertion` for every token request (instead of a secret). */
   readonly clientCertificate?: ClientCredential.CertificateOptions | undefined
+  /** An Effect yielding a federated JWT, called for every token request (instead of a secret). */
   readonly clientAssertion?: ClientCredential.AssertionSource | undefined
+  /** The nonce of the authorize request: the ID token must carry it. Giving one turns on `validateIdToken`. */
   readonly nonce?: string | undefined
+  /**
+   * Validate the ID token of the code's redemption (signature against the tenant's keys, issuer, audience,
+   * lifetime, nonce, tenant) with the context's `IdTokenValidator`, else one on the credential's `HttpClient`.
+   * Default: on when a `nonce` is given.
+   */
   readonly validateIdToken?: boolean | undefined
 }
 

@@ -30,22 +30,8 @@ export interface Options extends ClientCredentialOptions {
   readonly authorizationCode?: Redacted.Redacted<string> | undefined
   /** The redirect URI the code was issued for; Entra compares it exactly. */
   readonly redirectUri: string
-  /**
-   * For confidential (web) apps. Public clients must not send one (AADSTS700025). At most one of `clientSecret`,
-   * `clientCertificate` (a PEM certificate signing a `client_assertion` per request) and `clientAssertion` (an
-   * Effect yielding a federated JWT, called per request: see `ClientCredential`).
-   */
+  /** For confidential (web) apps (or `clientCertificate`, `clientAssertion`). Public clients send none (AADSTS700025). */
   readonly clientSecret?: Redacted.Redacted<string> | undefined
-  /**
-   * The nonce of the authorize request: the ID token must carry it. Giving one turns on `validateIdToken`.
-   */
-  readonly nonce?: string | undefined
-  /**
-   * Validate the ID token of the code's redemption (signature against the tenant's keys, issuer, audience,
-   * lifetime, nonce, tenant) with the `IdTokenValidator` of the context, else one on this credential's
-   * `HttpClient`. Default: on when a `nonce` is given.
-   */
-  readonly validateIdToken?: boolean | undefined
   /** The PKCE verifier of the authorize request (RFC 7636: 43–128 characters of `A-Z a-z 0-9 - . _ ~`). */
   readonly codeVerifier?: Redacted.Redacted<string> | undefined
   /** A host or https URL. Default: `AZURE_AUTHORITY_HOST`, else the public cloud. */

@@ -69,6 +69,17 @@ const isUnusableRefreshAnswer = (outcome: Outcome, context: AnswerContext): Effe
     })
     : Effect.succeed(false)
 
+/** One assertion per token request (its retries reuse it): `aud` is this very endpoint. */
+const withAssertion = (
+  parameters: ClientParameters,
+  url: string,
+  form: Readonly<Record<string, string>>
+): Effect.Effect<Readonly<Record<string, string>>, AuthenticationError> =>
+  parameters.clientAssertion === undefined ? Effect.succeed(form) : Effect.map(
+    parameters.clientAssertion(url),
+    (assertion) => ({ ...form, client_assertion_type: jwtBearer, client_assertion: Redacted.value(assertion) })
+  )
+
 /** Builds the function that sends one token request with `client`. */
 export const makeExchange = (
   client: HttpClient.HttpClient,
@@ -107,12 +118,7 @@ export const makeExchange = (
       const authority = normalizeAuthority(parameters.authority)
       if (Either.isLeft(authority)) return yield* refuse(grantType, authority.left, authority.left.message)
       const url = tokenEndpoint(authority.right, tenant.right)
-      // One assertion per token request (its retries reuse it): `aud` is this very endpoint.
-      const form = parameters.clientAssertion === undefined ? baseForm : {
-        ...baseForm,
-        client_assertion_type: jwtBearer,
-        client_assertion: Redacted.value(yield* parameters.clientAssertion(url))
-      }
+      const form = yield* withAssertion(parameters, url, baseForm)
       const request = HttpClientRequest.post(url).pipe(
         HttpClientRequest.acceptJson,
         HttpClientRequest.setHeaders({
