@@ -89,9 +89,13 @@ export const make = (client: HttpClient.HttpClient, settings: Settings) => {
         Discovery
       )
       const jwksUri = URL.canParse(discovery.jwks_uri) ? new URL(discovery.jwks_uri) : undefined
-      // The keys must come from the same host as the metadata: no redirecting trust elsewhere.
-      if (jwksUri === undefined || jwksUri.origin !== new URL(authority).origin) {
-        return yield* Effect.fail(new KeysUnavailable("the jwks_uri is not on the authority's host"))
+      // The keys come from the authority's host or the issuer's (an alias host may name the canonical one), over TLS.
+      const issuerOrigin = URL.canParse(discovery.issuer) ? new URL(discovery.issuer).origin : undefined
+      if (
+        jwksUri === undefined || jwksUri.protocol !== "https:" ||
+        (jwksUri.origin !== new URL(authority).origin && jwksUri.origin !== issuerOrigin)
+      ) {
+        return yield* Effect.fail(new KeysUnavailable("the jwks_uri is not on the authority's or the issuer's host"))
       }
       const jwks = yield* getJson(client, jwksUri.href, Jwks)
       return { issuer: discovery.issuer, keys: toKeys(jwks), fetchedAt: yield* Clock.currentTimeMillis }
