@@ -192,6 +192,7 @@ describe("options are checked before any request", () => {
       "clientCertificate",
       /ENOENT/
     ],
+    ["a nonce with validation turned off", { nonce: "n-1", validateIdToken: false }, "nonce", /validateIdToken/],
     [
       "an assertion that is not an Effect",
       {

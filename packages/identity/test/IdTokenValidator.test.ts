@@ -296,6 +296,23 @@ describe("RedeemCode with a validator", () => {
       }))
   }
 
+  it.scoped("validateIdToken: true without a validator fails closed", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(now)
+      const context = yield* Layer.build(
+        Layer.provideMerge(RedeemCode.layer, Layer.merge(answering(sign(goodClaims())), TokenCache.layerMemory))
+      )
+      const step = yield* Effect.provide(RedeemCode.RedeemCode, context)
+      const request = TokenRequest.make(client, "api://resource/.default")
+      const error = yield* Effect.flip(step.redeem({
+        client: { ...client, validateIdToken: true },
+        code: Redacted.make("code-1"),
+        request: request._tag === "Right" ? request.right : (undefined as never)
+      }))
+      assert.strictEqual(error.reason, "InvalidIdToken")
+      assert.match(error.errorResponse.errorDescription, /no IdTokenValidator/)
+    }))
+
   it.scoped("validateIdToken: false skips the validator of the context", () =>
     Effect.gen(function*() {
       const { result } = yield* redeem(sign(goodClaims(), foreign), { ...client, validateIdToken: false })
