@@ -147,6 +147,51 @@ export const assertionFromPromise = (getAssertion: () => Promise<string>): Asser
   Effect.map(Effect.tryPromise(() => getAssertion()), (jwt) => Redacted.make(jwt))
 
 /**
+ * The Promise facade's shape of these options, named as `@azure/identity` names them (`ClientCertificateCredential`,
+ * `ClientAssertionCredential`): plain strings, made `Redacted` by {@link fromPromiseOptions}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PromiseOptions {
+  readonly clientCertificate?: {
+    readonly certificate?: string | undefined
+    readonly certificatePath?: string | undefined
+    readonly certificatePassword?: string | undefined
+    readonly sendCertificateChain?: boolean | undefined
+    readonly algorithm?: SigningAlgorithm | undefined
+  } | undefined
+  /** Called for every token request; its Promise's JWT is sent as the client assertion. */
+  readonly getAssertion?: (() => Promise<string>) | undefined
+}
+
+/**
+ * The credential's options from the facade's: `clientCertificate` with its texts `Redacted`, `getAssertion` as a
+ * `clientAssertion`. Undefined fields stay undefined, so "exactly one" is checked by the credential's validation.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const fromPromiseOptions = (options: PromiseOptions): {
+  readonly clientCertificate: CertificateOptions | undefined
+  readonly clientAssertion: AssertionSource | undefined
+} => {
+  const certificate = options.clientCertificate
+  return {
+    clientCertificate: certificate === undefined ? undefined : {
+      certificate: typeof certificate.certificate === "string" ? Redacted.make(certificate.certificate) : undefined,
+      certificatePath: certificate.certificatePath,
+      password: typeof certificate.certificatePassword === "string"
+        ? Redacted.make(certificate.certificatePassword)
+        : undefined,
+      sendCertificateChain: certificate.sendCertificateChain,
+      algorithm: certificate.algorithm
+    },
+    clientAssertion: typeof options.getAssertion === "function" ? assertionFromPromise(options.getAssertion) : undefined
+  }
+}
+
+/**
  * The endpoint with this client credential added to every request that does not carry one, so every step (code
  * redemption and refresh alike) authenticates the same way.
  *

@@ -306,6 +306,28 @@ describe("clientAssertion", () => {
     }))
 })
 
+describe("the Promise facade's shape", () => {
+  it.scoped("fromPromiseOptions: a PEM string and its password, or getAssertion called per request", () =>
+    Effect.gen(function*() {
+      const encrypted = Fs.readFileSync(Path.join(certs, "client-encrypted.pem"), "utf8")
+      const certificate = ClientCredential.fromPromiseOptions({
+        clientCertificate: { certificate: encrypted, certificatePassword: "correct-horse", algorithm: "PS256" }
+      })
+      assert.isUndefined(certificate.clientAssertion)
+      const withCertificate = yield* setup(certificate)
+      yield* withCertificate.credential.getToken(scope)
+      assert.isTrue(verifies(assertions(withCertificate.entra)[0]!, "PS256"))
+
+      let calls = 0
+      const federated = yield* setup(ClientCredential.fromPromiseOptions({
+        getAssertion: () => Promise.resolve(`h.p${++calls}.s`)
+      }))
+      yield* federated.credential.getToken(scope)
+      yield* federated.credential.renew(scope)
+      assert.deepStrictEqual(assertions(federated.entra), ["h.p1.s", "h.p2.s"])
+    }))
+})
+
 describe("secrets", () => {
   it.scoped("an assertion Entra refuses appears in no error rendering and no log", () =>
     Effect.gen(function*() {
