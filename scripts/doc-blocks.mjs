@@ -7,6 +7,7 @@
 //   node scripts/doc-blocks.mjs --run      also run the runnable blocks
 //   node scripts/doc-blocks.mjs --list     the blocks as JSON (file, line, runnable)
 //   node scripts/doc-blocks.mjs --json     the results as JSON
+//   node scripts/doc-blocks.mjs --keep     keep the generated files (docs/examples/build/doc-blocks/run-<pid>)
 //
 // Conventions, in comments at the top of a block (readers see them, so keep them short):
 //   // assumes: tenantId: string, clientId: string
@@ -21,7 +22,7 @@
 //       the block quotes that file: each of its lines (trimmed, without a trailing // comment) must appear in the
 //       file in the same order. The file itself is type-checked where it lives; the block is not compiled alone.
 //
-// Each block becomes one file in docs/examples/build/doc-blocks (git-ignored), checked with the examples' compiler
+// Each block becomes one file in docs/examples/build/doc-blocks/run-<pid> (git-ignored), checked with the examples' compiler
 // options (strict, exactOptionalPropertyTypes); a block's line N is line N of its file, so messages name the
 // markdown line. Packages the examples project cannot resolve are linked in from the workspace; the few a block
 // names that are installed nowhere here get a minimal declaration of what the docs use (`stubs` below).
@@ -34,7 +35,8 @@ import { isMainThread, parentPort, Worker, workerData } from "node:worker_thread
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 const examples = path.join(root, "docs/examples")
-const outDir = path.join(examples, "build/doc-blocks")
+// One folder per run (this process and its worker), removed at the end: runs of the suite side by side do not clash.
+const outDir = path.join(examples, "build/doc-blocks", `run-${process.pid}`)
 const require = createRequire(path.join(root, "package.json"))
 
 const RUNNABLE = /^\s*\/\/\s*runs against the emulator\b/
@@ -198,7 +200,7 @@ export const generate = () => {
     path.join(outDir, "tsconfig.json"),
     JSON.stringify(
       {
-        extends: "../../tsconfig.json",
+        extends: "../../../tsconfig.json",
         compilerOptions: {
           noEmit: true,
           composite: false,
@@ -285,7 +287,7 @@ const emulatorValue = (emulator, code) => ({
 const runFile = (file, env) =>
   new Promise((resolve) => {
     execFile(process.execPath, [file], { cwd: outDir, env, timeout: 30_000 }, (error, stdout, stderr) =>
-      resolve({ ok: error === null, output: `${stdout}${stderr}`.trim() }))
+      resolve({ ok: error === null, output: `${stdout}${stderr}`.trim().slice(0, 4000) }))
   })
 
 /** Runs the runnable blocks, two at a time, against one emulator (a fresh code each); the outcome by block name. */
@@ -332,6 +334,15 @@ const main = async () => {
     return
   }
   const blocks = generate()
+  try {
+    await report(args, blocks)
+  } finally {
+    if (args.has("--keep")) console.error(`kept ${path.relative(root, outDir)}`)
+    else fs.rmSync(outDir, { recursive: true, force: true })
+  }
+}
+
+const report = async (args, blocks) => {
   // The type-check runs in a worker thread, so the emulator (in this thread) answers the runs meanwhile.
   const checking = new Promise((resolve, reject) => {
     const worker = new Worker(fileURLToPath(import.meta.url), { workerData: blocks })
