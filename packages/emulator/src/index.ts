@@ -31,13 +31,13 @@ export class Emulator extends EmulatorTag {
   /**
    * The service tag (the same as `Emulator`).
    *
-   * @since 0.2.0
+   * @since 0.1.0
    */
   static readonly Emulator = EmulatorTag
   /**
    * Starts the emulator in the current scope.
    *
-   * @since 0.2.0
+   * @since 0.1.0
    */
   static readonly make = makeEmulator
 }
@@ -45,19 +45,19 @@ export class Emulator extends EmulatorTag {
 /**
  * The types under the same name, for type positions (`Effect<A, E, Emulator.Emulator>`).
  *
- * @since 0.2.0
+ * @since 0.1.0
  */
 export declare namespace Emulator {
   /**
    * The service tag's type.
    *
-   * @since 0.2.0
+   * @since 0.1.0
    */
   export type Emulator = EmulatorTag
   /**
    * What the tag holds.
    *
-   * @since 0.2.0
+   * @since 0.1.0
    */
   export type Service = EmulatorService
 }
