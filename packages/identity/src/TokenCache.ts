@@ -16,6 +16,8 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import type { InvalidOptionError } from "./AuthenticationError.js"
+import { normalizeScopes } from "./internal/scopes.js"
 
 /**
  * A cached access token.
@@ -152,7 +154,37 @@ export const accountKey = (parts: AccountKeyParts): string =>
  * @category keys
  */
 export const accessTokenKey = (parts: AccessTokenKeyParts): string =>
-  `${accountKey(parts)}|${parts.tenantId.toLowerCase()}|${parts.cae ? "cae" : "std"}|${parts.scopes}`
+  tokenKeyUnder(accountKey(parts), parts.tenantId, parts.cae, parts.scopes)
+
+const tokenKeyUnder = (accountKey: string, tenantId: string, cae: boolean, scopes: string): string =>
+  `${accountKey}|${tenantId.toLowerCase()}|${cae ? "cae" : "std"}|${scopes}`
+
+/**
+ * The account key an access-token key starts with (see {@link accessTokenKey}): for a cache backend that stores
+ * an account's tokens beside it without parsing keys itself.
+ *
+ * @since 0.1.0
+ * @category keys
+ */
+export const accountKeyOfToken = (tokenKey: string): string => {
+  // The account key is the first four `|`-separated fields: `account|authority|client|home account`.
+  let index = -1
+  for (let field = 0; field < 4; field++) {
+    index = tokenKey.indexOf("|", index + 1)
+    if (index === -1) return tokenKey
+  }
+  return tokenKey.slice(0, index)
+}
+
+/**
+ * The key a cached access token was stored under, rebuilt from its account's key and the entry (whose scopes are
+ * canonical): `accessTokenKeyOfEntry(accountKeyOfToken(key), entry) === key` for every entry the credential writes.
+ *
+ * @since 0.1.0
+ * @category keys
+ */
+export const accessTokenKeyOfEntry = (accountKey: string, entry: AccessTokenEntry): string =>
+  tokenKeyUnder(accountKey, entry.tenantId, entry.cae, entry.scopes.join(" "))
 
 /**
  * The scope set as a key: lower-cased, de-duplicated, sorted, space-joined. Order and case do not matter.
@@ -164,6 +196,18 @@ export const canonicalScopes = (scopes: ReadonlyArray<string>): string => {
   if (scopes.length === 1) return scopes[0].toLowerCase()
   return Array.from(new Set(scopes.map((scope) => scope.toLowerCase()))).sort().join(" ")
 }
+
+/**
+ * Scopes as callers give them (one string, a space-separated string, or a list): trimmed and de-duplicated in
+ * order, the way the credential reads a `getToken` call's scopes. An empty or non-string scope, or none at all,
+ * is an `InvalidOptionError`.
+ *
+ * @since 0.1.0
+ * @category keys
+ */
+export const parseScopes: (
+  scopes: string | ReadonlyArray<string>
+) => ReadonlyArray<string> | InvalidOptionError = normalizeScopes
 
 /**
  * An in-memory cache: O(1) `Map` lookups, expired access tokens swept as new ones are written.
