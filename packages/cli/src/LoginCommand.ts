@@ -11,6 +11,7 @@
  *
  * @since 0.1.0
  */
+import { isInvalidOptionError } from "@effect-entra/identity/AuthenticationError"
 import * as AuthorizationCodeCredential from "@effect-entra/identity/AuthorizationCodeCredential"
 import * as AuthorizationRequest from "@effect-entra/identity/AuthorizationRequest"
 import * as TokenCache from "@effect-entra/identity/TokenCache"
@@ -67,10 +68,12 @@ const describeRedirectError = (error: AuthorizationRequest.AuthorizationRedirect
  * @category handlers
  */
 export const login = Effect.fn("LoginCommand.login")(function*(input: LoginInput) {
+  // The credential's own reading of scopes: space-separated, trimmed, de-duplicated.
+  const requested = input.scopes.length === 0 ? [] : TokenCache.parseScopes(input.scopes)
+  if (isInvalidOptionError(requested)) return yield* new SettingsError({ reason: `--scope: ${requested.reason}` })
   const settings = yield* CliSettings.resolve(input.flags, { checkEmulatorReachable: true })
   const cache = yield* Session.openCache(settings)
   yield* Session.ensureWritable(cache)
-  const requested = input.scopes.flatMap((scope) => scope.split(/\s+/)).filter((scope) => scope !== "")
   const resourceScopes = requested.filter((scope) => !oidcScopes.has(scope.toLowerCase()))
   const scopes = resourceScopes.length > 0 ? resourceScopes : settings.loginScopes
   const pkce = AuthorizationRequest.makePkce()

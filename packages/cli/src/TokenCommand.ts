@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import type { AuthenticationError } from "@effect-entra/identity/AuthenticationError"
+import { type AuthenticationError, isInvalidOptionError } from "@effect-entra/identity/AuthenticationError"
 import * as AuthorizationCodeCredential from "@effect-entra/identity/AuthorizationCodeCredential"
 import * as TokenCache from "@effect-entra/identity/TokenCache"
 import * as Command from "@effect/cli/Command"
@@ -53,11 +53,11 @@ export interface TokenJson {
  * @category handlers
  */
 export const token = Effect.fn("TokenCommand.token")(function*(input: TokenInput) {
-  const scopes = input.scopes.flatMap((scope) => scope.split(/\s+/)).filter((scope) => scope !== "")
-  if (scopes.length === 0) {
-    return yield* new SettingsError({
-      reason: "at least one --scope is required, e.g. --scope https://graph.microsoft.com/.default"
-    })
+  // The credential's own reading of scopes: space-separated, trimmed, de-duplicated; none at all is refused here.
+  const scopes = input.scopes.length === 0 ? [] : TokenCache.parseScopes(input.scopes)
+  if (isInvalidOptionError(scopes) || scopes.length === 0) {
+    const why = isInvalidOptionError(scopes) ? `--scope: ${scopes.reason}` : "at least one --scope is required"
+    return yield* new SettingsError({ reason: `${why}, e.g. --scope https://graph.microsoft.com/.default` })
   }
   const settings = yield* CliSettings.resolve(input.flags, { checkEmulatorReachable: false })
   const cache = yield* Session.openCache(settings)
