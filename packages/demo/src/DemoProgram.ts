@@ -6,6 +6,7 @@
  */
 import { Emulator } from "@effect-entra/emulator"
 import * as AuthorizationCodeCredential from "@effect-entra/identity/AuthorizationCodeCredential"
+import * as AuthorizationRequest from "@effect-entra/identity/AuthorizationRequest"
 import * as NodeHttp from "@effect-entra/identity/NodeHttp"
 import * as TokenCache from "@effect-entra/identity/TokenCache"
 import * as HttpClient from "@effect/platform/HttpClient"
@@ -16,7 +17,6 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import { createHash, randomBytes } from "node:crypto"
 import * as OffsetClock from "./OffsetClock.js"
 import * as Report from "./Report.js"
 import * as TokenClaims from "./TokenClaims.js"
@@ -65,13 +65,12 @@ export const program: Effect.Effect<void, unknown, Emulator> = Effect.gen(functi
   )
 
   // PKCE (RFC 7636): the verifier stays here, only its S256 hash goes to /authorize.
-  const verifier = randomBytes(32).toString("base64url")
-  const challenge = createHash("sha256").update(verifier).digest("base64url")
+  const pkce = AuthorizationRequest.makePkce()
   const signIn = yield* emulator.signIn({
     username: user.username,
     redirectUri: defaults.redirectUri,
-    codeChallenge: challenge,
-    codeChallengeMethod: "S256"
+    codeChallenge: pkce.codeChallenge,
+    codeChallengeMethod: pkce.codeChallengeMethod
   })
   yield* Report.step(
     2,
@@ -88,7 +87,7 @@ export const program: Effect.Effect<void, unknown, Emulator> = Effect.gen(functi
     authority: emulator.authority,
     authorizationCode: Redacted.make(signIn.code),
     clientSecret: Redacted.make(defaults.clientSecret),
-    codeVerifier: Redacted.make(verifier)
+    codeVerifier: pkce.codeVerifier
   }).pipe(Layer.provide(TokenCache.layerMemory))
 
   yield* Effect.gen(function*() {
