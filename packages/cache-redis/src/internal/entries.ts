@@ -5,6 +5,7 @@
  * @internal
  */
 import * as CacheEncryption from "@effect-entra/identity/CacheEncryption"
+import * as RefreshPolicy from "@effect-entra/identity/RefreshPolicy"
 import * as TokenCache from "@effect-entra/identity/TokenCache"
 import type * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
@@ -28,35 +29,16 @@ export const codecs = {
   encodeRedemption: Schema.encodeSync(RedemptionJson)
 }
 
+// Nobody renews a token before half its life (or Entra's `refresh_in`) under the credential's default policy, whose
+// floor is this one.
+const earliestRenewal = RefreshPolicy.atFractionOfLifetime(0.5)
+
 /**
- * The account key of an access-token key: its first four fields (`account|authority|client|home`). Identity has
- * no helper for this direction; the format is the one `TokenCache.accessTokenKey` builds.
+ * Until then an L1 token is served without asking Redis: no process renews it earlier under the default policy.
  *
  * @internal
  */
-export const accountKeyOfToken = (tokenKey: string): string => {
-  let index = -1
-  for (let field = 0; field < 4; field++) {
-    index = tokenKey.indexOf("|", index + 1)
-    if (index === -1) return tokenKey
-  }
-  return tokenKey.slice(0, index)
-}
-
-/** The access-token key of a cached entry, from its account key (the tail `TokenCache.accessTokenKey` appends). @internal */
-export const tokenKeyOfEntry = (accountKey: string, entry: TokenCache.AccessTokenEntry) =>
-  `${accountKey}|${entry.tenantId.toLowerCase()}|${entry.cae ? "cae" : "std"}|${entry.scopes.join(" ")}`
-
-/**
- * Until then an L1 token is served without asking Redis: with the credential's renewal rule, nobody renews a
- * token in the first half of its life (or before Entra's `refresh_in`).
- *
- * @internal
- */
-export const trustedUntil = (entry: TokenCache.AccessTokenEntry) => {
-  const halfLife = entry.issuedOn + (entry.expiresOn - entry.issuedOn) / 2
-  return entry.refreshOn === undefined ? halfLife : Math.min(entry.refreshOn, halfLife)
-}
+export const trustedUntil = (entry: TokenCache.AccessTokenEntry) => earliestRenewal.renewAt(entry)
 
 /** @internal */
 export const isNewer = (candidate: TokenCache.AccessTokenEntry, than: TokenCache.AccessTokenEntry) =>

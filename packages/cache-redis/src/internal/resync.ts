@@ -7,7 +7,7 @@
 import * as TokenCache from "@effect-entra/identity/TokenCache"
 import * as Effect from "effect/Effect"
 import type { Accounts } from "./accounts.js"
-import { codecs, type Store, tokenKeyOfEntry } from "./entries.js"
+import { codecs, type Store } from "./entries.js"
 
 /** @internal */
 export const make = (store: Store, accounts: Accounts): Effect.Effect<void> =>
@@ -22,7 +22,7 @@ export const make = (store: Store, accounts: Accounts): Effect.Effect<void> =>
         continue
       }
       for (const token of yield* memory.listAccessTokens(accountKey)) {
-        const key = tokenKeyOfEntry(accountKey, token)
+        const key = TokenCache.accessTokenKeyOfEntry(accountKey, token)
         const ttlMs = Math.floor(token.expiresOn - now)
         if (ttlMs <= 0) continue
         const redisKey = keys.accessToken(key)
