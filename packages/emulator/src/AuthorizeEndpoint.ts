@@ -12,7 +12,7 @@ import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Effect from "effect/Effect"
 import type { User } from "./EmulatorConfig.js"
 import type { EmulatorContext } from "./EmulatorState.js"
-import { findApp, findUser, guid, randomToken, resolveTenant } from "./EmulatorState.js"
+import { findApp, findUser, guid, homeTenantId, isMemberOf, randomToken, resolveTenant } from "./EmulatorState.js"
 import type { EntraError, Trace } from "./EntraErrors.js"
 import * as EntraErrors from "./EntraErrors.js"
 import type { Outcome, RequestInfo } from "./internal/endpoint.js"
@@ -186,7 +186,20 @@ export const handle = (ctx: EmulatorContext, info: RequestInfo): Effect.Effect<O
       }
     }
 
+    // Entra issues tokens for a tenant only to its members and guests (AADSTS50020), checked at sign-in.
+    const notInTenant = (user: User): EntraError | undefined =>
+      tenant._tag === "Tenant" && !isMemberOf(config, user, tenant.tenant.id) ?
+        EntraErrors.Errors.userNotInTenant(
+          user.username,
+          homeTenantId(config, user),
+          tenant.tenant.id,
+          app.clientId,
+          app.displayName
+        ) :
+        undefined
     const pageContext: SignInPage.PageContext = { action: info.path, params: p, app }
+    const refusedPage = (e: EntraError, loginHint: string) =>
+      showPage(SignInPage.signIn(pageContext, config.users, { loginHint, error: `AADSTS${e.code}: ${e.text}` }))
     const showPage = (body: string): Outcome => ({ response: html(body), log: logBase })
     const step = param(p, "emu_step")
     const prompt = param(p, "prompt")
@@ -198,7 +211,8 @@ export const handle = (ctx: EmulatorContext, info: RequestInfo): Effect.Effect<O
       if (param(p, "emu_action") !== "accept") {
         return fail(EntraErrors.Errors.consentDeclined(), [["error_subcode", "cancel"]])
       }
-      return issueCode(user)
+      const refused = notInTenant(user)
+      return refused === undefined ? issueCode(user) : refusedPage(refused, user.username)
     }
     if (step === "signin" && info.method === "POST") {
       const username = param(p, "emu_pick") ?? param(p, "username") ?? ""
@@ -211,11 +225,15 @@ export const handle = (ctx: EmulatorContext, info: RequestInfo): Effect.Effect<O
             "This username may be incorrect. Make sure you typed it correctly. Otherwise, contact your admin."
         }))
       }
+      const refused = notInTenant(user)
+      if (refused !== undefined) return refusedPage(refused, username)
       return showPage(SignInPage.consent(pageContext, user, Scopes.split(scope)))
     }
     if (prompt === "none") {
       const user = loginHint === undefined ? cookieUser(ctx, info.headers["cookie"]) : findUser(config, loginHint)
-      return user === undefined ? fail(EntraErrors.Errors.loginRequired()) : issueCode(user)
+      if (user === undefined) return fail(EntraErrors.Errors.loginRequired())
+      const refused = notInTenant(user)
+      return refused === undefined ? issueCode(user) : fail(refused)
     }
     return showPage(SignInPage.signIn(pageContext, config.users, { loginHint }))
   })

@@ -176,9 +176,14 @@ export const loginPage = (ctx: EmulatorContext, info: RequestInfo): Effect.Effec
       }
       const tenant = resolveTenant(ctx.config, entry.tenantSegment)
       if (tenant._tag === "Tenant" && !isMemberOf(ctx.config, user, tenant.tenant.id)) {
-        return show(SignInPage.signIn(pc, ctx.config.users, {
-          error: `AADSTS50020: User account '${user.username}' does not exist in tenant '${tenant.tenant.id}'.`
-        }))
+        const e = Errors.userNotInTenant(
+          user.username,
+          homeTenantId(ctx.config, user),
+          tenant.tenant.id,
+          app.clientId,
+          app.displayName
+        )
+        return show(SignInPage.signIn(pc, ctx.config.users, { error: `AADSTS${e.code}: ${e.text}` }))
       }
       entry.status = "approved"
       entry.user = user

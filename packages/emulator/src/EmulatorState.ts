@@ -236,3 +236,16 @@ export const homeTenantId = (config: EmulatorConfig, user: User): string => user
  */
 export const isMemberOf = (config: EmulatorConfig, user: User, tid: string): boolean =>
   [homeTenantId(config, user), ...(user.guestOf ?? [])].some((id) => id.toLowerCase() === tid.toLowerCase())
+
+/**
+ * The user's object id in a tenant: the home object id at home; as a guest, the guest account's own id (stable,
+ * different per tenant), as in Entra.
+ *
+ * @since 0.1.0
+ * @category lookups
+ */
+export const objectIdIn = (config: EmulatorConfig, user: User, tid: string): string => {
+  if (homeTenantId(config, user).toLowerCase() === tid.toLowerCase()) return user.oid
+  const h = Crypto.createHash("sha256").update(`guest:${user.oid.toLowerCase()}:${tid.toLowerCase()}`).digest("hex")
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`
+}

@@ -7,7 +7,7 @@
 import * as Crypto from "node:crypto"
 import type { App, User } from "./EmulatorConfig.js"
 import type { EmulatorContext } from "./EmulatorState.js"
-import { guid, homeTenantId, randomToken } from "./EmulatorState.js"
+import { guid, homeTenantId, objectIdIn, randomToken } from "./EmulatorState.js"
 import type { ParsedScopes, ResourceScopes } from "./Scopes.js"
 import { graphResource } from "./Scopes.js"
 import { sign } from "./SigningKeys.js"
@@ -113,9 +113,9 @@ export const isValidClaims = (claims: string | undefined): boolean => {
   }
 }
 
-// Pairwise `sub`: stable per user and app, as Entra.
-const pairwiseSub = (oid: string, clientId: string) =>
-  Crypto.createHash("sha256").update(`${oid}:${clientId}`).digest("base64url").slice(0, 43)
+// Pairwise `sub`: stable per user, app and tenant, as Entra.
+const pairwiseSub = (oid: string, clientId: string, tid: string) =>
+  Crypto.createHash("sha256").update(`${oid}:${clientId}:${tid.toLowerCase()}`).digest("base64url").slice(0, 43)
 
 const uti = () => Crypto.randomBytes(16).toString("base64url").slice(0, 22)
 
@@ -141,9 +141,15 @@ export const issue = (ctx: EmulatorContext, req: IssueRequest): {
   const accessUti = uti()
   state.issueSeq += 1
   state.tokenSeq.set(accessUti, state.issueSeq)
+  const home = homeTenantId(ctx.config, req.user)
+  const guest = home.toLowerCase() !== req.tid.toLowerCase()
+  const oid = objectIdIn(ctx.config, req.user, req.tid)
+  const sub = pairwiseSub(oid, req.app.clientId, req.tid)
+  // A guest's tokens name the home tenant's issuer as `idp`, and carry the guest account's own `oid`.
   const profile = {
+    ...(guest ? { idp: `https://sts.windows.net/${home}/` } : {}),
     name: req.user.name,
-    oid: req.user.oid,
+    oid,
     preferred_username: req.user.username
   }
   const accessToken = sign(ctx.signingKey, {
@@ -156,7 +162,7 @@ export const issue = (ctx: EmulatorContext, req: IssueRequest): {
     ...profile,
     rh: `0.${randomToken("", 18)}.`,
     scp: scp.join(" "),
-    sub: pairwiseSub(req.user.oid, req.app.clientId),
+    sub,
     tid: req.tid,
     uti: accessUti,
     ...(cp1 ? { xms_cc: ["cp1"] } : {})
@@ -170,11 +176,12 @@ export const issue = (ctx: EmulatorContext, req: IssueRequest): {
       nbf: iat,
       exp: iat + lifetime,
       ...profile,
-      ...(req.grantScopes.some((s) => s.toLowerCase() === "email") ? { email: req.user.username } : {}),
+      // Guests get `email` whether or not it was asked for.
+      ...(guest || req.grantScopes.some((s) => s.toLowerCase() === "email") ? { email: req.user.username } : {}),
       ...(req.nonce === undefined ? {} : { nonce: req.nonce }),
       rh: `0.${randomToken("", 18)}.`,
       sid: guid(),
-      sub: pairwiseSub(req.user.oid, req.app.clientId),
+      sub,
       tid: req.tid,
       uti: uti(),
       ver: "2.0"

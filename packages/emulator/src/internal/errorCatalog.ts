@@ -72,13 +72,14 @@ export const Errors = {
   unsupportedGrantType: (grantType: string) =>
     make(70003, "unsupported_grant_type", `The app requested an unsupported grant type '${grantType}'.`),
   malformedGrant: () => make(9002313, "invalid_grant", "Invalid request. Request is malformed or invalid."),
-  userNotInTenant: (username: string, tenantId: string) =>
+  userNotInTenant: (username: string, homeTenantId: string, tenantId: string, clientId: string, appName: string) =>
     make(
       50020,
       "invalid_grant",
-      `User account '${username}' from identity provider 'https://sts.windows.net/' does not exist in tenant ` +
-        `'${tenantId}' and cannot access the application in that tenant. The account needs to be added as an ` +
-        "external user in the tenant first."
+      `User account '${username}' from identity provider 'https://sts.windows.net/${homeTenantId}/' does not exist ` +
+        `in tenant '${tenantId}' and cannot access the application '${clientId}'(${appName}) in that tenant. The ` +
+        "account needs to be added as an external user in the tenant first. Sign out and sign in again with a " +
+        "different Azure Active Directory user account."
     ),
   // 90019 is MissingTenantRealm; a parameter that is empty or not valid is 90100.
   malformedClaims: () => make(90100, "invalid_request", "claims parameter is empty or not valid."),

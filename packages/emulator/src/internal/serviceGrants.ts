@@ -13,7 +13,7 @@ import { param } from "./endpoint.js"
 import { Errors } from "./errorCatalog.js"
 import { GrantErrors } from "./grantErrors.js"
 import type { TokenRequest } from "./tokenRequest.js"
-import { mintUserTokens, tenantIdOf } from "./tokenRequest.js"
+import { mintUserTokens, notInTenant, tenantIdOf } from "./tokenRequest.js"
 
 /** @internal */
 export const jwtBearerGrant = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -70,6 +70,6 @@ export const onBehalfOf = (req: TokenRequest): Outcome => {
   if (user === undefined || c["idtyp"] === "app") return fail(GrantErrors.assertionNoUser())
   const tid = typeof c["tid"] === "string" ? c["tid"] : homeTenantId(ctx.config, user)
   const target = tenantIdOf(req) ?? tid
-  if (!isMemberOf(ctx.config, user, target)) return fail(Errors.userNotInTenant(user.username, target))
+  if (!isMemberOf(ctx.config, user, target)) return fail(notInTenant(req, user, target))
   return mintUserTokens(req, user, target, req.requested, undefined, undefined)
 }

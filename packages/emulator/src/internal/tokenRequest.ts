@@ -6,6 +6,7 @@
  */
 import type { App, User } from "../EmulatorConfig.js"
 import type { EmulatorContext, TenantResolution } from "../EmulatorState.js"
+import { homeTenantId } from "../EmulatorState.js"
 import * as Scopes from "../Scopes.js"
 import type { AuthMethod } from "../TokenIssuer.js"
 import { issue } from "../TokenIssuer.js"
@@ -36,6 +37,10 @@ export interface TokenRequest {
 /** The tenant id a path segment names, if it names one (not `common` / `organizations`). @internal */
 export const tenantIdOf = (req: TokenRequest): string | undefined =>
   req.tenant._tag === "Tenant" ? req.tenant.tenant.id : undefined
+
+/** AADSTS50020 for this request's app. @internal */
+export const notInTenant = (req: TokenRequest, user: User, tid: string): EntraError =>
+  Errors.userNotInTenant(user.username, homeTenantId(req.ctx.config, user), tid, req.app.clientId, req.app.displayName)
 
 /** The scope check every grant shares: 70011 for an unknown permission, 500011 for an unknown resource. @internal */
 export const scopeError = (

@@ -9,7 +9,7 @@ import type { Outcome } from "./endpoint.js"
 import { param } from "./endpoint.js"
 import { Errors } from "./errorCatalog.js"
 import type { TokenRequest } from "./tokenRequest.js"
-import { mintUserTokens, tenantIdOf } from "./tokenRequest.js"
+import { mintUserTokens, notInTenant, tenantIdOf } from "./tokenRequest.js"
 
 const formatDuration = (ms: number) => {
   const s = Math.floor(ms / 1000)
@@ -62,7 +62,7 @@ export const redeemRefreshToken = (req: TokenRequest): Outcome => {
   }
   if (grant.used && ctx.config.refreshTokenRotation === "strict") return fail(Errors.expiredGrant())
   const tid = tenantIdOf(req) ?? grant.tid
-  if (!isMemberOf(ctx.config, grant.user, tid)) return fail(Errors.userNotInTenant(grant.user.username, tid))
+  if (!isMemberOf(ctx.config, grant.user, tid)) return fail(notInTenant(req, grant.user, tid))
   grant.used = true
   return mintUserTokens(req, grant.user, tid, grant.scopes, undefined, undefined)
 }
