@@ -15,6 +15,7 @@ import type { EmulatorContext } from "./EmulatorState.js"
 import { findApp, findUser, guid, homeTenantId, isMemberOf, randomToken, resolveTenant } from "./EmulatorState.js"
 import type { EntraError, Trace } from "./EntraErrors.js"
 import * as EntraErrors from "./EntraErrors.js"
+import * as Consent from "./internal/consent.js"
 import type { Outcome, RequestInfo } from "./internal/endpoint.js"
 import { html, param } from "./internal/endpoint.js"
 import * as Scopes from "./Scopes.js"
@@ -157,12 +158,13 @@ export const handle = (ctx: EmulatorContext, info: RequestInfo): Effect.Effect<O
     const claims = param(p, "claims")
     if (!isValidClaims(claims)) return fail(EntraErrors.Errors.malformedClaims())
 
+    const tidFor = (user: User) => tenant._tag === "Tenant" ? tenant.tenant.id : homeTenantId(config, user)
     const issueCode = (user: User): Outcome => {
       const code = randomToken("0.A", 300)
       state.codes.set(code, {
         clientId: app.clientId,
         tenantSegment: segment.toLowerCase(),
-        tid: tenant._tag === "Tenant" ? tenant.tenant.id : (user.tenantId ?? config.tenants[0]!.id),
+        tid: tidFor(user),
         user,
         redirectUri,
         scopes: Scopes.split(scope),
@@ -212,7 +214,9 @@ export const handle = (ctx: EmulatorContext, info: RequestInfo): Effect.Effect<O
         return fail(EntraErrors.Errors.consentDeclined(), [["error_subcode", "cancel"]])
       }
       const refused = notInTenant(user)
-      return refused === undefined ? issueCode(user) : refusedPage(refused, user.username)
+      if (refused !== undefined) return refusedPage(refused, user.username)
+      Consent.grant(ctx, app, user, tidFor(user), Scopes.split(scope))
+      return issueCode(user)
     }
     if (step === "signin" && info.method === "POST") {
       const username = param(p, "emu_pick") ?? param(p, "username") ?? ""
@@ -233,7 +237,12 @@ export const handle = (ctx: EmulatorContext, info: RequestInfo): Effect.Effect<O
       const user = loginHint === undefined ? cookieUser(ctx, info.headers["cookie"]) : findUser(config, loginHint)
       if (user === undefined) return fail(EntraErrors.Errors.loginRequired())
       const refused = notInTenant(user)
-      return refused === undefined ? issueCode(user) : fail(refused)
+      if (refused !== undefined) return fail(refused)
+      // Silent sign-in cannot ask for consent: an ungranted permission is consent_required.
+      if (Consent.missing(ctx, app, user, tidFor(user), Scopes.split(scope)).length > 0) {
+        return fail(EntraErrors.Errors.consentRequired(app.clientId, app.displayName, "consent_required"))
+      }
+      return issueCode(user)
     }
     return showPage(SignInPage.signIn(pageContext, config.users, { loginHint }))
   })

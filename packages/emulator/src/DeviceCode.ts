@@ -14,6 +14,7 @@ import * as Crypto from "node:crypto"
 import type { EmulatorContext } from "./EmulatorState.js"
 import { findApp, findUser, homeTenantId, isMemberOf, randomToken, resolveTenant } from "./EmulatorState.js"
 import { Errors, escapeHtml } from "./EntraErrors.js"
+import * as Consent from "./internal/consent.js"
 import type { Outcome, RequestInfo } from "./internal/endpoint.js"
 import { html, json, jsonError, param } from "./internal/endpoint.js"
 import { GrantErrors } from "./internal/grantErrors.js"
@@ -185,6 +186,13 @@ export const loginPage = (ctx: EmulatorContext, info: RequestInfo): Effect.Effec
         )
         return show(SignInPage.signIn(pc, ctx.config.users, { error: `AADSTS${e.code}: ${e.text}` }))
       }
+      Consent.grant(
+        ctx,
+        app,
+        user,
+        tenant._tag === "Tenant" ? tenant.tenant.id : homeTenantId(ctx.config, user),
+        entry.scopes
+      )
       entry.status = "approved"
       entry.user = user
       return show(done("approved", app.displayName))

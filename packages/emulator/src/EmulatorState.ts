@@ -99,6 +99,8 @@ export interface State {
   challenge: ResourceChallenge | undefined
   /** Device codes by `device_code`. */
   deviceCodes: Map<string, DeviceGrant>
+  /** Delegated permissions users granted (`user oid|client id|tenant id` → `resource/permission`). */
+  consents: Map<string, Set<string>>
   /** Client-assertion `jti`s seen (`clientId:jti` → `exp`, seconds). */
   assertionIds: Map<string, number>
   faults: Array<QueuedFault>
@@ -118,6 +120,7 @@ export const emptyState = (): State => ({
   tokenSeq: new Map(),
   challenge: undefined,
   deviceCodes: new Map(),
+  consents: new Map(),
   assertionIds: new Map(),
   faults: [],
   log: [],

@@ -56,6 +56,14 @@ export const App = Schema.Struct({
    * puts the client id GUID in `aud`, 1 the App ID URI `api://{clientId}`.
    */
   accessTokenAcceptedVersion: Schema.optionalWith(Schema.Literal(1, 2), { default: () => 2 as const }),
+  /**
+   * Whether users must consent to the app's delegated permissions (Entra's consent model): an ungranted scope then
+   * needs the consent page (interactive) or fails with AADSTS65001 (silent paths, refresh, on-behalf-of). Default
+   * `false`: every permission counts as granted.
+   */
+  requireConsent: Schema.optionalWith(Schema.Boolean, { default: () => false }),
+  /** Scopes an administrator granted for every user of the tenants (admin consent), e.g. `User.Read`. */
+  adminConsent: Schema.optionalWith(Schema.Array(Schema.String), { default: () => [] }),
   /** X.509 certificates (PEM) whose keys may sign a `client_assertion` for this app (certificate credentials). */
   certificates: Schema.optionalWith(Schema.Array(Schema.String), { default: () => [] })
 })

@@ -50,6 +50,8 @@ export const defaults: EmulatorConfig = {
       tenantId: defaultIds.tenantId,
       multiTenant: true,
       accessTokenAcceptedVersion: 2,
+      requireConsent: false,
+      adminConsent: [],
       certificates: []
     },
     {
@@ -62,6 +64,8 @@ export const defaults: EmulatorConfig = {
       tenantId: defaultIds.tenantId,
       multiTenant: true,
       accessTokenAcceptedVersion: 2,
+      requireConsent: false,
+      adminConsent: [],
       certificates: []
     }
   ],

@@ -81,6 +81,15 @@ export const Errors = {
         "account needs to be added as an external user in the tenant first. Sign out and sign in again with a " +
         "different Azure Active Directory user account."
     ),
+  consentRequired: (clientId: string, appName: string, error = "invalid_grant") =>
+    make(
+      65001,
+      error,
+      `The user or administrator has not consented to use the application with ID '${clientId}' named ` +
+        `'${appName}'. Send an interactive authorization request for this user and resource.`,
+      400,
+      "consent_required"
+    ),
   // 90019 is MissingTenantRealm; a parameter that is empty or not valid is 90100.
   malformedClaims: () => make(90100, "invalid_request", "claims parameter is empty or not valid."),
   unknownResource: (resource: string, tenant: string) =>

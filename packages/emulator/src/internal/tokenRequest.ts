@@ -10,6 +10,7 @@ import { homeTenantId } from "../EmulatorState.js"
 import * as Scopes from "../Scopes.js"
 import type { AuthMethod } from "../TokenIssuer.js"
 import { issue } from "../TokenIssuer.js"
+import * as Consent from "./consent.js"
 import type { Outcome } from "./endpoint.js"
 import { param } from "./endpoint.js"
 import type { EntraError } from "./entraError.js"
@@ -72,6 +73,9 @@ export const mintUserTokens = (
   if (parsed._tag !== "Ok") return req.fail(scopeError(req.ctx, scopes, req.segment)!)
   if (req.requested !== undefined && parsed.scopes.resources.length > 1 && req.grantType === "authorization_code") {
     return req.fail(Errors.multipleResources())
+  }
+  if (Consent.missing(req.ctx, req.app, user, tid, scopes).length > 0) {
+    return req.fail(Errors.consentRequired(req.app.clientId, req.app.displayName))
   }
   // offline_access is part of the consented grant, whether or not this request repeats it.
   const isOffline = (s: string) => s.toLowerCase() === "offline_access"
