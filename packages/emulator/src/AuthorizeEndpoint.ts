@@ -10,17 +10,16 @@
  */
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Effect from "effect/Effect"
-import type { User } from "./EmulatorConfig.js"
 import type { EmulatorContext } from "./EmulatorState.js"
-import { findApp, findUser, guid, homeTenantId, isMemberOf, randomToken, resolveTenant } from "./EmulatorState.js"
+import { findApp, resolveTenant } from "./EmulatorState.js"
 import type { EntraError, Trace } from "./EntraErrors.js"
 import * as EntraErrors from "./EntraErrors.js"
-import * as Consent from "./internal/consent.js"
 import type { Outcome, RequestInfo } from "./internal/endpoint.js"
 import { html, param } from "./internal/endpoint.js"
+import * as SignInSteps from "./internal/signInSteps.js"
 import * as Scopes from "./Scopes.js"
 import * as SignInPage from "./SignInPage.js"
-import { clientInfo, isValidClaims } from "./TokenIssuer.js"
+import { isValidClaims } from "./TokenIssuer.js"
 
 const loopbackHosts = new Set(["localhost", "127.0.0.1"])
 
@@ -81,19 +80,6 @@ const respond = (
   })
 }
 
-const sessionCookie = "emu_session"
-
-const cookieUser = (ctx: EmulatorContext, cookieHeader: unknown): User | undefined => {
-  if (typeof cookieHeader !== "string") return undefined
-  const match = cookieHeader.split(";").map((c) => c.trim()).find((c) => c.startsWith(`${sessionCookie}=`))
-  if (match === undefined) return undefined
-  try {
-    return findUser(ctx.config, Buffer.from(match.slice(sessionCookie.length + 1), "base64url").toString("utf8"))
-  } catch {
-    return undefined
-  }
-}
-
 /**
  * Handles one authorize request.
  *
@@ -102,7 +88,7 @@ const cookieUser = (ctx: EmulatorContext, cookieHeader: unknown): User | undefin
  */
 export const handle = (ctx: EmulatorContext, info: RequestInfo): Effect.Effect<Outcome> =>
   Effect.sync(() => {
-    const { config, state } = ctx
+    const { config } = ctx
     const p = info.params
     const trace: Trace = info.trace
     const segment = info.tenant ?? "common"
@@ -158,91 +144,20 @@ export const handle = (ctx: EmulatorContext, info: RequestInfo): Effect.Effect<O
     const claims = param(p, "claims")
     if (!isValidClaims(claims)) return fail(EntraErrors.Errors.malformedClaims())
 
-    const tidFor = (user: User) => tenant._tag === "Tenant" ? tenant.tenant.id : homeTenantId(config, user)
-    const issueCode = (user: User): Outcome => {
-      const code = randomToken("0.A", 300)
-      state.codes.set(code, {
-        clientId: app.clientId,
-        tenantSegment: segment.toLowerCase(),
-        tid: tidFor(user),
-        user,
-        redirectUri,
-        scopes: Scopes.split(scope),
-        codeChallenge: challenge,
-        codeChallengeMethod: method as "S256" | "plain" | undefined,
-        nonce: param(p, "nonce"),
-        claims,
-        issuedAt: trace.now,
-        used: false
-      })
-      const cookie = `${sessionCookie}=${Buffer.from(user.username).toString("base64url")}; Path=/; Secure; ` +
-        "HttpOnly; SameSite=None"
-      return {
-        response: respond(redirectUri, mode, [
-          ["code", code],
-          ["client_info", clientInfo(ctx, user)],
-          ...(stateParam === undefined ? [] : [["state", stateParam] as const]),
-          ["session_state", guid()]
-        ], { "set-cookie": cookie }),
-        log: logBase
-      }
-    }
-
-    // Entra issues tokens for a tenant only to its members and guests (AADSTS50020), checked at sign-in.
-    const notInTenant = (user: User): EntraError | undefined =>
-      tenant._tag === "Tenant" && !isMemberOf(config, user, tenant.tenant.id) ?
-        EntraErrors.Errors.userNotInTenant(
-          user.username,
-          homeTenantId(config, user),
-          tenant.tenant.id,
-          app.clientId,
-          app.displayName
-        ) :
-        undefined
-    const pageContext: SignInPage.PageContext = { action: info.path, params: p, app }
-    const refusedPage = (e: EntraError, loginHint: string) =>
-      showPage(SignInPage.signIn(pageContext, config.users, { loginHint, error: `AADSTS${e.code}: ${e.text}` }))
-    const showPage = (body: string): Outcome => ({ response: html(body), log: logBase })
-    const step = param(p, "emu_step")
-    const prompt = param(p, "prompt")
-    const loginHint = param(p, "login_hint")
-
-    if (step === "consent" && info.method === "POST") {
-      const user = findUser(config, param(p, "emu_user") ?? "")
-      if (user === undefined) return showPage(SignInPage.signIn(pageContext, config.users))
-      if (param(p, "emu_action") !== "accept") {
-        return fail(EntraErrors.Errors.consentDeclined(), [["error_subcode", "cancel"]])
-      }
-      const refused = notInTenant(user)
-      if (refused !== undefined) return refusedPage(refused, user.username)
-      Consent.grant(ctx, app, user, tidFor(user), Scopes.split(scope))
-      return issueCode(user)
-    }
-    if (step === "signin" && info.method === "POST") {
-      const username = param(p, "emu_pick") ?? param(p, "username") ?? ""
-      const user = findUser(config, username)
-      if (user === undefined) {
-        return showPage(SignInPage.signIn(pageContext, config.users, {
-          loginHint: username,
-          error: username.length === 0 ?
-            "Enter a valid email address, phone number, or Skype name." :
-            "This username may be incorrect. Make sure you typed it correctly. Otherwise, contact your admin."
-        }))
-      }
-      const refused = notInTenant(user)
-      if (refused !== undefined) return refusedPage(refused, username)
-      return showPage(SignInPage.consent(pageContext, user, Scopes.split(scope)))
-    }
-    if (prompt === "none") {
-      const user = loginHint === undefined ? cookieUser(ctx, info.headers["cookie"]) : findUser(config, loginHint)
-      if (user === undefined) return fail(EntraErrors.Errors.loginRequired())
-      const refused = notInTenant(user)
-      if (refused !== undefined) return fail(refused)
-      // Silent sign-in cannot ask for consent: an ungranted permission is consent_required.
-      if (Consent.missing(ctx, app, user, tidFor(user), Scopes.split(scope)).length > 0) {
-        return fail(EntraErrors.Errors.consentRequired(app.clientId, app.displayName, "consent_required"))
-      }
-      return issueCode(user)
-    }
-    return showPage(SignInPage.signIn(pageContext, config.users, { loginHint }))
+    return SignInSteps.run({
+      ctx,
+      info,
+      app,
+      tenant,
+      segment,
+      redirectUri,
+      scope,
+      challenge,
+      method: method as "S256" | "plain" | undefined,
+      claims,
+      stateParam,
+      logBase,
+      fail,
+      redirect: (fields, headers) => respond(redirectUri, mode, fields, headers)
+    })
   })
