@@ -174,4 +174,18 @@ describe("@azure/identity", () => {
       expect(decodeJwt(out.token).payload.tid, scenario).toBe(emu.defaults.tenantId)
     }
   })
+
+  it("InteractiveBrowserCredential: the `open` package's xdg-open runs $BROWSER, a script that clicks through the pages", async () => {
+    const { out } = await run("azure-identity.mjs", "interactiveBrowser", {
+      BROWSER: Path.resolve(__dirname, "fixtures/fake-browser.mjs"),
+      // No desktop: xdg-open falls back to $BROWSER.
+      DISPLAY: "",
+      WAYLAND_DISPLAY: "",
+      XDG_CURRENT_DESKTOP: "",
+      EMU_BROWSER_USER: "bob@contoso.example"
+    })
+    expect(out.error).toBeUndefined()
+    expect(decodeJwt(out.token).payload.preferred_username).toBe("bob@contoso.example")
+    expect(await tokenStatuses()).toEqual([200])
+  })
 })
