@@ -64,8 +64,13 @@ const faults = [
 ]
 
 const emulator = await startEmulator({ config: { accessTokenLifetime: lifetime } })
-const scopes = Array.from({ length: Number(args.scopes) }, (_, i) =>
-  i === 0 ? emulator.defaults.scope : `https://graph.microsoft.com/${["User.Read", "Mail.Read", "Files.Read"][i - 1] ?? "User.Read"}`)
+const scopes = Array.from(
+  { length: Number(args.scopes) },
+  (_, i) =>
+    i === 0
+      ? emulator.defaults.scope
+      : `https://graph.microsoft.com/${["User.Read", "Mail.Read", "Files.Read"][i - 1] ?? "User.Read"}`
+)
 const verifier = Crypto.randomBytes(48).toString("base64url")
 const { code } = await emulator.signIn({
   codeChallenge: Crypto.createHash("sha256").update(verifier).digest("base64url")
@@ -99,7 +104,7 @@ let lastFaultAnsweredAt = 0
 const drainLog = async () => {
   for (const entry of await emulator.requests({ endpoint: "token" })) {
     const grant = grants[entry.grantType]
-    if (grant !== undefined) entry.status === 200 ? grant.ok++ : grant.failed++
+    if (grant !== undefined) grant[entry.status === 200 ? "ok" : "failed"]++
     if (entry.fault !== undefined) {
       faultsAnswered++
       lastFaultAnsweredAt = performance.now()
