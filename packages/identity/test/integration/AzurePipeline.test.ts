@@ -197,7 +197,8 @@ describe("Azure → Effect: a real @azure/identity credential wrapped by AzureTo
     assert.strictEqual(token.tokenType, "Bearer")
     assert.isAbove(token.expiresOnTimestamp, Date.now())
     const payload = E.jwtPayload(Redacted.value(token.token))
-    assert.strictEqual(payload["aud"], `api://${emulator.defaults.clientId}`)
+    // A v2 token for the app's own API carries the client id as its audience, as Entra's does.
+    assert.strictEqual(payload["aud"], emulator.defaults.clientId)
     // The same token works at the resource, sent by a core-rest-pipeline fed from the Effect service.
     const response = await getMe(pipelineFor(AzureTokenCredential.fromService(service)))
     assert.strictEqual(response.status, 200)

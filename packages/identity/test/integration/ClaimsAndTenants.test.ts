@@ -119,11 +119,12 @@ layer(E.EmulatorLive)("claims and tenants against the emulator", (it) => {
         const home = yield* credential.getToken(emulator.defaults.scope)
         const other = yield* credential.getToken(emulator.defaults.scope, { tenantId: emulator.defaults.otherTenantId })
         assert.notStrictEqual(E.tokenOf(other), E.tokenOf(home))
-        // The emulator treats the (multi-tenant) app's user as a guest of the other tenant: the token is issued
-        // there, for the same user. (Entra would answer AADSTS50020 unless the user had been invited.)
+        // The user is a guest of the other tenant: the token is issued there, with the guest's own object id and
+        // the home tenant as its identity provider, as Entra does.
         const claims = E.jwtPayload(E.tokenOf(other))
         assert.strictEqual(claims["tid"], emulator.defaults.otherTenantId)
-        assert.strictEqual(claims["oid"], E.jwtPayload(E.tokenOf(home))["oid"])
+        assert.notStrictEqual(claims["oid"], E.jwtPayload(E.tokenOf(home))["oid"])
+        assert.isString(claims["idp"])
         const log = yield* E.tokenRequests
         assert.deepStrictEqual(log.map((e) => [e.grantType, e.path, e.status]), [
           ["authorization_code", `/${emulator.defaults.tenantId}/oauth2/v2.0/token`, 200],
