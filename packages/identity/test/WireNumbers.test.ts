@@ -24,7 +24,8 @@ const answer = (fields: Record<string, unknown>) =>
       body: JSON.stringify({ token_type: "Bearer", access_token: "at-scripted", ...fields })
     })
     yield* TestClock.setTime(now)
-    const endpoint = yield* TokenEndpoint.make().pipe(Effect.provide(entra.layer))
+    // One attempt: an unusable 200 to a refresh is otherwise retried (on a TestClock that does not move).
+    const endpoint = yield* TokenEndpoint.make({ maxAttempts: 1 }).pipe(Effect.provide(entra.layer))
     return yield* Effect.either(endpoint.redeemRefreshToken(refresh))
   })
 
