@@ -1,5 +1,5 @@
 /**
- * A one-shot loopback receiver for the authorization redirect (RFC 8252 §7.3, ENTRA-PROTOCOL §13.2).
+ * A one-shot loopback receiver for the authorization redirect (RFC 8252 §7.3).
  *
  * - Listens on the loopback address the redirect URI names, on a free port unless one is given, and builds the
  *   redirect URI from the actual port; the servers are closed with the scope. `localhost` holds the port on both

@@ -1,5 +1,5 @@
 /**
- * `GET|POST /{tenant}/oauth2/v2.0/authorize` (ENTRA-PROTOCOL §2, §3).
+ * `GET|POST /{tenant}/oauth2/v2.0/authorize`.
  *
  * The client and redirect URI are checked first; when either cannot be trusted the answer is an error page, never a
  * redirect. Other errors go back to the redirect URI (`query`, `fragment` or `form_post`) with `error`,
@@ -53,10 +53,10 @@ export const matchesRedirectUri = (registered: ReadonlyArray<string>, requested:
   })
 }
 
-// "Redirect URIs registered without a path come back with a trailing slash" (ENTRA-PROTOCOL §3.1).
+// "Redirect URIs registered without a path come back with a trailing slash".
 const withPath = (uri: string) => /^[a-z][a-z0-9+.-]*:\/\/[^/?#]+$/i.test(uri) ? `${uri}/` : uri
 
-// Entra encodes with lower-case hex and "+" for spaces (§3.2).
+// Entra encodes with lower-case hex and "+" for spaces.
 const encodeFields = (fields: ReadonlyArray<readonly [string, string]>) =>
   new URLSearchParams(fields.map(([k, v]) => [k, v])).toString().replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase())
 
@@ -70,7 +70,7 @@ const respond = (
 ): HttpServerResponse.HttpServerResponse => {
   const target = withPath(redirectUri)
   if (mode === "form_post") return html(SignInPage.formPost(target, fields), 200, headers)
-  // Every redirect from the login endpoint ends with an empty fragment (§2, breaking change 2020-02).
+  // Every redirect from the login endpoint ends with an empty fragment (a 2020-02 change).
   const location = mode === "fragment" ?
     `${target}#${encodeFields(fields)}` :
     `${target}${target.includes("?") ? "&" : "?"}${encodeFields(fields)}#`

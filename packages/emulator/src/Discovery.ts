@@ -1,6 +1,6 @@
 /**
- * The discovery documents: OpenID configuration (ENTRA-PROTOCOL §10.1), JWKS (§10.2) and MSAL's instance
- * discovery (§10.3).
+ * The discovery documents: OpenID configuration, JWKS and MSAL's instance
+ * discovery.
  *
  * @since 0.1.0
  */

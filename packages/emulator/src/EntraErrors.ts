@@ -1,6 +1,6 @@
 /**
  * Entra's AADSTS errors as the emulator emits them: the OAuth `error` value, the HTTP status, the message text
- * (ENTRA-PROTOCOL §7) and the JSON body shape of §6.2, including the `\r\nTrace ID: ...` tail.
+ * and the JSON body shape Entra sends, including the `\r\nTrace ID: ...` tail.
  *
  * @since 0.1.0
  */
@@ -58,7 +58,7 @@ export const description = (e: EntraError, trace: Trace): string =>
   `Timestamp: ${formatTimestamp(trace.now)}`
 
 /**
- * The token-endpoint error body (ENTRA-PROTOCOL §6.2).
+ * The token-endpoint error body.
  *
  * @since 0.1.0
  * @category formatting

@@ -1,5 +1,5 @@
 /**
- * Scripted failures for the next N matching requests of an endpoint (ENTRA-PROTOCOL §12.4 item 8).
+ * Scripted failures for the next N matching requests of an endpoint.
  *
  * @since 0.1.0
  */

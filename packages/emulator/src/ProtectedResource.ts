@@ -1,6 +1,6 @@
 /**
  * `GET /_resource/me`: a protected API that validates bearer tokens as a real resource would, and can issue CAE
- * claims challenges (ENTRA-PROTOCOL §8).
+ * claims challenges.
  *
  * @since 0.1.0
  */

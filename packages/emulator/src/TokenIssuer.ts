@@ -1,6 +1,6 @@
 /**
- * Mints Entra v2.0 tokens: the access token and ID token JWTs (ENTRA-PROTOCOL §11) and the token response body
- * (§5.1), on the emulator clock.
+ * Mints Entra v2.0 tokens: the access token and ID token JWTs and the token response body,
+ * on the emulator clock.
  *
  * @since 0.1.0
  */
@@ -200,7 +200,7 @@ export const issue = (ctx: EmulatorContext, req: IssueRequest): {
       used: false
     })
   }
-  // Entra sends refresh_in only for long-lived tokens (>= 2 h), at half the lifetime (§5.1).
+  // Entra sends refresh_in only for long-lived tokens (>= 2 h), at half the lifetime.
   const refreshIn = config.refreshIn ?? (lifetime >= 7200 ? Math.floor(lifetime / 2) : undefined)
   const scopeField = scopeFieldOf(resource, oidc)
   return {

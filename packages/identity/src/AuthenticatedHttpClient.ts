@@ -329,7 +329,7 @@ const checkTarget = (
 // --- claims challenges -------------------------------------------------------------------------------------------
 
 /**
- * What a `401`'s `WWW-Authenticate` asks for (ENTRA-PROTOCOL §8).
+ * What a `401`'s `WWW-Authenticate` asks for.
  *
  * - `None`: no `Bearer` challenge with `error="insufficient_claims"`; an ordinary 401.
  * - `Invalid`: such a challenge, but `claims` is missing or not base64 of a JSON object.
@@ -629,7 +629,7 @@ export const fromSettings = <E, R>(
       const response = yield* send(request, token)
       if (response.status === 401 && signing && !challenged) {
         const challenge = parseClaimsChallenge(response.headers["www-authenticate"])
-        // A claims challenge (ENTRA-PROTOCOL §8) is answered once; anything we cannot answer returns the 401.
+        // A claims challenge is answered once; anything we cannot answer returns the 401.
         if (challenge._tag !== "None") {
           challenged = true
           if (challenge._tag === "Invalid") return yield* declined(response, request, "invalid-claims")

@@ -86,7 +86,7 @@ export type Reason =
  */
 export type GrantType = "authorization_code" | "refresh_token"
 
-/** Entra's errors that mean "the user has to sign in again" (ENTRA-PROTOCOL §6.3, MSAL's rule). */
+/** Entra's errors that mean "the user has to sign in again" (MSAL's rule). */
 const interactionErrors = new Set(["invalid_grant", "interaction_required", "consent_required", "login_required"])
 const interactionSuberrors = new Set([
   "message_only",
