@@ -101,6 +101,8 @@ export interface State {
   deviceCodes: Map<string, DeviceGrant>
   /** Delegated permissions users granted (`user oid|client id|tenant id` → `resource/permission`). */
   consents: Map<string, Set<string>>
+  /** Permissions an administrator granted for every user of a tenant (`client id|tenant id` → `resource/permission`). */
+  adminConsents: Map<string, Set<string>>
   /** Client-assertion `jti`s seen (`clientId:jti` → `exp`, seconds). */
   assertionIds: Map<string, number>
   faults: Array<QueuedFault>
@@ -121,6 +123,7 @@ export const emptyState = (): State => ({
   challenge: undefined,
   deviceCodes: new Map(),
   consents: new Map(),
+  adminConsents: new Map(),
   assertionIds: new Map(),
   faults: [],
   log: [],

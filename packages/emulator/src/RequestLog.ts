@@ -29,6 +29,8 @@ export const RequestLogEntry = Schema.Struct({
   /** The AADSTS number of the error, if any. */
   errorCode: Schema.optional(Schema.Number),
   hasClientSecret: Schema.Boolean,
+  /** Whether a `client_assertion` (certificate or federated credential) was sent. */
+  hasClientAssertion: Schema.Boolean,
   hasCodeVerifier: Schema.Boolean,
   hasClaims: Schema.Boolean,
   /** The kind of the injected fault applied to this request, if any. */

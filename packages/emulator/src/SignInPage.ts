@@ -124,7 +124,12 @@ const describeScope = (scope: string): string => {
  * @since 0.1.0
  * @category pages
  */
-export const consent = (pc: PageContext, user: User, scopes: ReadonlyArray<string>): string =>
+export const consent = (
+  pc: PageContext,
+  user: User,
+  scopes: ReadonlyArray<string>,
+  options: { readonly forOrganization?: string | undefined } = {}
+): string =>
   page(
     "Permissions requested",
     `<main class="card" id="consent-page"><div class="brand">Entra ID emulator</div>` +
@@ -132,7 +137,12 @@ export const consent = (pc: PageContext, user: User, scopes: ReadonlyArray<strin
       `<p><strong>${escapeHtml(pc.app.displayName)}</strong> would like to:</p><ul class="scopes" id="scopes">` +
       scopes.map((s) => `<li data-scope="${escapeHtml(s)}">${describeScope(s)} <code>${escapeHtml(s)}</code></li>`)
         .join("") +
-      `</ul><p class="muted">Accepting lets this app use your data as its terms of service and privacy statement ` +
+      `</ul>` +
+      (options.forOrganization === undefined ?
+        "" :
+        `<p id="for-organization">Accepting grants these permissions for every user of ` +
+        `<strong>${escapeHtml(options.forOrganization)}</strong> (consent on behalf of your organization).</p>`) +
+      `<p class="muted">Accepting lets this app use your data as its terms of service and privacy statement ` +
       `describe.</p><form id="consent" method="post" action="${escapeHtml(pc.action)}">${hidden(pc.params)}` +
       `<input type="hidden" name="emu_step" value="consent"><input type="hidden" name="emu_user" ` +
       `value="${escapeHtml(user.username)}"><div class="actions">` +

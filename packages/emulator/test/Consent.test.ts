@@ -93,3 +93,113 @@ describe("consent model (requireConsent)", () => {
     expect((await obo("https://graph.microsoft.com/User.Read")).status).toBe(200)
   })
 })
+
+describe("admin consent (/{tenant}/v2.0/adminconsent)", () => {
+  const apiScope = () => emu.defaults.scope
+  const adminConsentUrl = (tenant: string, extra: Record<string, string> = {}) => {
+    const url = new URL(`${emu.authority}/${tenant}/v2.0/adminconsent`)
+    const fields = {
+      client_id: emu.defaults.clientId,
+      redirect_uri: emu.defaults.redirectUri,
+      scope: apiScope(),
+      state: "s-42",
+      ...extra
+    }
+    for (const [k, v] of Object.entries(fields)) url.searchParams.set(k, v)
+    return url.toString()
+  }
+  const fabrikam = () => "3c0a6f1e-7d2b-4b8e-a5c4-9f1e2d3c4b5a"
+
+  it("an administrator's Accept grants the permission to every user of that tenant, and only that tenant", async () => {
+    // carol is a guest in Contoso: she may sign in there, but has granted nothing.
+    const contosoCarol = { scopes: scopes(), username: "carol@fabrikam.example", tenantId: emu.defaults.tenantId }
+    await expect(emu.signIn(contosoCarol)).rejects.toThrow(/consent_required/)
+    await expect(emu.signIn({ scopes: scopes(), username: "bob@contoso.example" })).rejects.toThrow(/consent_required/)
+
+    const signInPage = await request(adminConsentUrl(emu.defaults.tenantId), emu.caPem)
+    expect(signInPage.status).toBe(200)
+    expect(signInPage.text).toContain("id=\"signin-page\"")
+    const url = adminConsentUrl(emu.defaults.tenantId)
+    const consentPage = await request(url, emu.caPem, {
+      form: { emu_step: "signin", emu_pick: "alice@contoso.example" }
+    })
+    expect(consentPage.text).toContain("id=\"for-organization\"")
+    expect(consentPage.text).toContain("Contoso (emulated)")
+    const accepted = await request(url, emu.caPem, {
+      form: { emu_step: "consent", emu_user: "alice@contoso.example", emu_action: "accept" }
+    })
+    expect(accepted.status).toBe(302)
+    const back = new URL(String(accepted.headers.location))
+    expect(`${back.origin}${back.pathname}`).toBe(emu.defaults.redirectUri)
+    expect(Object.fromEntries(back.searchParams)).toEqual({
+      admin_consent: "True",
+      tenant: emu.defaults.tenantId,
+      scope: apiScope(),
+      state: "s-42"
+    })
+
+    await expect(emu.signIn({ scopes: scopes(), username: "bob@contoso.example" })).resolves.toHaveProperty("code")
+    await expect(emu.signIn(contosoCarol)).resolves.toHaveProperty("code")
+    // Fabrikam's users were not consented for: carol at home still needs consent.
+    await expect(emu.signIn({ scopes: scopes(), username: "carol@fabrikam.example", tenantId: fabrikam() }))
+      .rejects.toThrow(/consent_required/)
+    // A reset forgets the grant.
+    await emu.reset()
+    await expect(emu.signIn({ scopes: scopes(), username: "bob@contoso.example" })).rejects.toThrow(/consent_required/)
+  })
+
+  it("a user who does not administer the tenant is refused with AADSTS90094, even by forging the consent form", async () => {
+    const url = adminConsentUrl(emu.defaults.tenantId)
+    for (
+      const form of [
+        { emu_step: "signin", emu_pick: "bob@contoso.example" },
+        { emu_step: "consent", emu_user: "bob@contoso.example", emu_action: "accept" },
+        // carol administers nothing in Contoso, where she is a guest.
+        { emu_step: "consent", emu_user: "carol@fabrikam.example", emu_action: "accept" }
+      ]
+    ) {
+      const answer = await request(url, emu.caPem, { form })
+      expect(answer.status, form.emu_pick ?? form.emu_user).toBe(200)
+      expect(answer.text).toContain("AADSTS90094")
+    }
+    await expect(emu.signIn({ scopes: scopes(), username: "bob@contoso.example" })).rejects.toThrow(/consent_required/)
+  })
+
+  it("Cancel redirects with permission_denied and grants nothing", async () => {
+    const url = adminConsentUrl(emu.defaults.tenantId)
+    const cancelled = await request(url, emu.caPem, {
+      form: { emu_step: "consent", emu_user: "alice@contoso.example", emu_action: "cancel" }
+    })
+    expect(cancelled.status).toBe(302)
+    const back = new URL(String(cancelled.headers.location)).searchParams
+    expect(back.get("error")).toBe("permission_denied")
+    expect(back.get("error_description")).toMatch(/^AADSTS65004: /)
+    expect(back.get("admin_consent")).toBe("False")
+    expect(back.get("state")).toBe("s-42")
+    await expect(emu.signIn({ scopes: scopes(), username: "bob@contoso.example" })).rejects.toThrow(/consent_required/)
+  })
+
+  it("an untrusted client or redirect URI gets an error page, never a redirect; a bad scope goes back", async () => {
+    const unregistered = await request(
+      adminConsentUrl(emu.defaults.tenantId, { redirect_uri: "https://evil.example/" }),
+      emu.caPem
+    )
+    expect(unregistered.status).toBeGreaterThanOrEqual(400)
+    expect(unregistered.headers.location).toBeUndefined()
+    expect(unregistered.text).toContain("AADSTS50011")
+    const unknownApp = await request(
+      adminConsentUrl(emu.defaults.tenantId, { client_id: "00000000-0000-0000-0000-000000000001" }),
+      emu.caPem
+    )
+    expect(unknownApp.headers.location).toBeUndefined()
+    expect(unknownApp.text).toContain("AADSTS700016")
+    const badScope = await request(
+      adminConsentUrl(emu.defaults.tenantId, { scope: "https://unknown.example/x" }),
+      emu.caPem
+    )
+    expect(badScope.status).toBe(302)
+    const back = new URL(String(badScope.headers.location)).searchParams
+    expect(back.get("error")).toBeTruthy()
+    expect(back.get("state")).toBe("s-42")
+  })
+})

@@ -92,6 +92,10 @@ describe("certificate credentials (client_assertion)", () => {
       expect(answer.status, alg).toBe(200)
       expect(decodeJwt(answer.json.access_token).payload.azpacr).toBe("2")
     }
+    // The request log says an assertion was sent (never the assertion itself).
+    const logged = await emu.requests({ endpoint: "token" })
+    expect(logged.map((e) => [e.hasClientAssertion, e.hasClientSecret])).toEqual([[true, false], [true, false]])
+    expect(JSON.stringify(logged)).not.toContain("eyJ")
   })
 
   it("answers each broken assertion with Entra's code", async () => {

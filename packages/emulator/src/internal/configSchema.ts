@@ -87,7 +87,9 @@ export const User = Schema.Struct({
    * Tenants the user is a guest (B2B) in. Entra issues tokens for a tenant only to its members and guests: a
    * refresh token sent to any other tenant is refused (AADSTS50020).
    */
-  guestOf: Schema.optional(Schema.Array(Guid))
+  guestOf: Schema.optional(Schema.Array(Guid)),
+  /** An administrator of the home tenant: may grant consent for everyone there (the admin-consent endpoint). */
+  admin: Schema.optional(Schema.Boolean)
 })
 /**
  * @since 0.1.0

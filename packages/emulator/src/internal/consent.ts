@@ -11,6 +11,8 @@ import * as Scopes from "../Scopes.js"
 const keyOf = (app: App, user: User, tid: string) =>
   `${user.oid.toLowerCase()}|${app.clientId.toLowerCase()}|${tid.toLowerCase()}`
 
+const tenantKeyOf = (app: App, tid: string) => `${app.clientId.toLowerCase()}|${tid.toLowerCase()}`
+
 // `resource/permission` for each delegated permission the scopes name (`.default` expanded).
 const permissionsOf = (ctx: EmulatorContext, scopes: ReadonlyArray<string>): ReadonlyArray<string> => {
   const parsed = Scopes.parse(ctx.config, scopes)
@@ -34,6 +36,7 @@ export const missing = (
   if (!app.requireConsent) return []
   const granted = new Set([
     ...permissionsOf(ctx, app.adminConsent),
+    ...(ctx.state.adminConsents.get(tenantKeyOf(app, tid)) ?? []),
     ...(ctx.state.consents.get(keyOf(app, user, tid)) ?? [])
   ])
   return permissionsOf(ctx, scopes).filter((p) => !granted.has(p))
@@ -49,4 +52,16 @@ export const grant = (ctx: EmulatorContext, app: App, user: User, tid: string, s
   const granted = ctx.state.consents.get(key) ?? new Set<string>()
   for (const p of permissionsOf(ctx, scopes)) granted.add(p)
   ctx.state.consents.set(key, granted)
+}
+
+/**
+ * Records an administrator's consent for every user of the tenant (the admin-consent endpoint's Accept).
+ *
+ * @internal
+ */
+export const grantForTenant = (ctx: EmulatorContext, app: App, tid: string, scopes: ReadonlyArray<string>): void => {
+  const key = tenantKeyOf(app, tid)
+  const granted = ctx.state.adminConsents.get(key) ?? new Set<string>()
+  for (const p of permissionsOf(ctx, scopes)) granted.add(p)
+  ctx.state.adminConsents.set(key, granted)
 }

@@ -22,7 +22,7 @@ export const defaultIds = {
 
 /**
  * The default directory: two tenants, a confidential web app exposing `access_as_user`, a public (native) client
- * for a CLI, and three users: alice (Contoso, a guest in Fabrikam), bob (Contoso only), carol (Fabrikam, a guest
+ * for a CLI, and three users: alice (Contoso's administrator, a guest in Fabrikam), bob (Contoso only), carol (Fabrikam, a guest
  * in Contoso).
  *
  * @since 0.1.0
@@ -75,7 +75,8 @@ export const defaults: EmulatorConfig = {
       name: "Alice Example",
       oid: "e2a5f2b0-3c1d-4e6f-8a9b-0c1d2e3f4a5b",
       tenantId: defaultIds.tenantId,
-      guestOf: [defaultIds.otherTenantId]
+      guestOf: [defaultIds.otherTenantId],
+      admin: true
     },
     {
       username: "bob@contoso.example",

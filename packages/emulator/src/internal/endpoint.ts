@@ -150,6 +150,7 @@ const recordEntry = (
     }),
     status,
     hasClientSecret: params.has("client_secret") || basicClientSecret(info.headers),
+    hasClientAssertion: params.has("client_assertion"),
     hasCodeVerifier: params.has("code_verifier"),
     hasClaims: params.has("claims")
   }

@@ -185,6 +185,7 @@ export const Errors = {
   unknownUser: (username: string) =>
     make(50034, "invalid_request", `The user account ${username} does not exist in the directory.`),
   consentDeclined: () => make(65004, "access_denied", "User declined to consent to access the app."),
+  adminConsentRequired: () => make(90094, "access_denied", "Administrator consent is required."),
   unsupportedResponseType: () =>
     make(
       700054,

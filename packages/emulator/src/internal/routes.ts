@@ -4,6 +4,7 @@
  * @internal
  */
 import * as HttpRouter from "@effect/platform/HttpRouter"
+import * as AdminConsentEndpoint from "../AdminConsentEndpoint.js"
 import * as AuthorizeEndpoint from "../AuthorizeEndpoint.js"
 import * as DeviceCode from "../DeviceCode.js"
 import * as Discovery from "../Discovery.js"
@@ -19,6 +20,7 @@ export const routes = (ctx: EmulatorContext) => {
   const mgmt = endpoint(ctx, "other", (info) => Management.handle(ctx, info.path.split("/")[2] ?? "", info))
   const authorize = endpoint(ctx, "authorize", (info) => AuthorizeEndpoint.handle(ctx, info))
   const token = endpoint(ctx, "token", (info) => TokenEndpoint.handle(ctx, info))
+  const adminConsent = endpoint(ctx, "other", (info) => AdminConsentEndpoint.handle(ctx, info))
   const deviceLogin = endpoint(ctx, "other", (info) => DeviceCode.loginPage(ctx, info))
   const logout = endpoint(ctx, "other", (info) => Session.logout(ctx, info))
   const userinfo = endpoint(ctx, "userinfo", (info) => Session.userinfo(ctx, info))
@@ -31,6 +33,8 @@ export const routes = (ctx: EmulatorContext) => {
     HttpRouter.get("/:tenant/oauth2/v2.0/authorize", authorize),
     HttpRouter.post("/:tenant/oauth2/v2.0/authorize", authorize),
     HttpRouter.all("/:tenant/oauth2/v2.0/token", token),
+    HttpRouter.get("/:tenant/v2.0/adminconsent", adminConsent),
+    HttpRouter.post("/:tenant/v2.0/adminconsent", adminConsent),
     HttpRouter.all(
       "/:tenant/oauth2/v2.0/devicecode",
       endpoint(ctx, "devicecode", (info) => DeviceCode.authorize(ctx, info))
