@@ -6,6 +6,7 @@ import type { RunningEmulator } from "../src/index.js"
 import { startEmulator } from "../src/index.js"
 import type { ClientCertificate } from "./fixtures/certificate.js"
 import { makeCertificate } from "./fixtures/certificate.js"
+import * as FidelityTable from "./fixtures/fidelityTable.js"
 import { decodeJwt, request } from "./fixtures/http.js"
 
 // Microsoft's own clients, unmodified, run against the emulator in child processes (NODE_EXTRA_CA_CERTS is read at
@@ -61,6 +62,11 @@ const run = (fixture: string, scenario: string, extra: Record<string, string> = 
     })
   })
 
+const msalNode = `msal-node ${FidelityTable.nodeVersion("@azure/msal-node", "@azure/identity")}`
+const azureIdentity = `\`@azure/identity\` ${FidelityTable.nodeVersion("@azure/identity")}`
+const rows: Array<FidelityTable.Row> = []
+const row = (client: string, flow: string, result: string) => rows.push({ client, flow, result })
+
 const tokenStatuses = async () => (await emu.requests({ endpoint: "token" })).map((e) => e.status)
 
 const userTokenForApi = async () => {
@@ -97,7 +103,14 @@ describe("msal-node", () => {
       expect(out.scopes).toEqual(["User.Read", "profile", "openid"])
       expect(out.silentSame).toBe(5)
       expect(out.refreshed).toBe(true)
-      expect(await tokenStatuses()).toEqual([200, 200])
+      const statuses = await tokenStatuses()
+      expect(statuses).toEqual([200, 200])
+      row(
+        `${msalNode} \`ConfidentialClientApplication\``,
+        `code with PKCE (${discovery === "metadata" ? "`cloudDiscoveryMetadata`" : "`knownAuthorities`"})`,
+        `token; \`scopes\` \`${out.scopes.join(" ")}\`; ${out.silentSame} \`acquireTokenSilent\` calls make ` +
+          `${statuses.length - 2} requests; \`forceRefresh\` makes 1 (${statuses.length} token requests in all)`
+      )
     })
   }
 
@@ -107,8 +120,16 @@ describe("msal-node", () => {
     })
     expect(out.error).toBeUndefined()
     expect(out.cached).toBe(true)
-    expect(decodeJwt(out.token).payload).toMatchObject({ aud: emu.defaults.clientId, idtyp: "app" })
-    expect(await tokenStatuses()).toEqual([200])
+    const claims = decodeJwt(out.token).payload
+    expect(claims).toMatchObject({ aud: emu.defaults.clientId, idtyp: "app" })
+    const statuses = await tokenStatuses()
+    expect(statuses).toEqual([200])
+    row(
+      `${msalNode} \`ConfidentialClientApplication\``,
+      "client credentials, secret",
+      `app-only token (\`idtyp: "${claims.idtyp}"\`); the second call is served from MSAL's cache ` +
+        `(${statuses.length} token request)`
+    )
   })
 
   it("client credentials with a certificate (PS256, x5t#S256, the assertion reused for a second resource)", async () => {
@@ -117,17 +138,30 @@ describe("msal-node", () => {
     })
     expect(out.error).toBeUndefined()
     expect(out.second).toBe(true)
-    expect(decodeJwt(out.token).payload).toMatchObject({ azp: certClientId, azpacr: "2" })
-    expect(await tokenStatuses()).toEqual([200, 200])
+    const claims = decodeJwt(out.token).payload
+    expect(claims).toMatchObject({ azp: certClientId, azpacr: "2" })
+    const statuses = await tokenStatuses()
+    expect(statuses).toEqual([200, 200])
+    row(
+      `${msalNode} \`ConfidentialClientApplication\``,
+      "client credentials, certificate (PS256, `x5t#S256`)",
+      `token with \`azpacr: "${claims.azpacr}"\`; a second resource: ${statuses.length} token requests in all`
+    )
   })
 
   it("on-behalf-of: a user's token for the API becomes a Graph token for the same user", async () => {
     const { out } = await run("msal-node.mjs", "onBehalfOf", { EMU_USER_TOKEN: await userTokenForApi() })
     expect(out.error).toBeUndefined()
-    expect(decodeJwt(out.token).payload).toMatchObject({
+    const claims = decodeJwt(out.token).payload
+    expect(claims).toMatchObject({
       aud: "https://graph.microsoft.com",
       preferred_username: "alice@contoso.example"
     })
+    row(
+      `${msalNode} \`ConfidentialClientApplication\``,
+      "on-behalf-of",
+      `token for \`${claims.aud}\` for the same user`
+    )
   })
 
   it("device code: polls through authorization_pending while the user signs in on the page", async () => {
@@ -140,13 +174,27 @@ describe("msal-node", () => {
     expect(statuses.at(-1)).toBe(200)
     expect(statuses.slice(0, -1).every((s) => s === 400)).toBe(true)
     expect(await emu.requests({ endpoint: "devicecode" })).toHaveLength(1)
+    row(
+      `${msalNode} \`PublicClientApplication\``,
+      "device code",
+      // How many polls were pending depends on timing: only what the assertions pin down goes in the table.
+      "polls through `authorization_pending` while the user signs in at `/devicelogin`, then 200; then silent from " +
+        "its cache"
+    )
   })
 
   it("public client interactive: the sign-in and consent pages, then MSAL's loopback listener", async () => {
     const { out } = await run("msal-node.mjs", "interactive")
     expect(out.error).toBeUndefined()
     expect(out.username).toBe("bob@contoso.example")
-    expect(await tokenStatuses()).toEqual([200])
+    const statuses = await tokenStatuses()
+    expect(statuses).toEqual([200])
+    row(
+      `${msalNode} \`PublicClientApplication\``,
+      "interactive (`openBrowser` scripted through the sign-in and consent pages, `form_post` to MSAL's loopback " +
+        "listener)",
+      `token, ${statuses.length} token request`
+    )
   })
 })
 
@@ -163,7 +211,13 @@ describe("@azure/identity", () => {
     })
     expect(me.status).toBe(200)
     expect(me.json.preferred_username).toBe("alice@contoso.example")
-    expect(await tokenStatuses()).toEqual([200])
+    const statuses = await tokenStatuses()
+    expect(statuses).toEqual([200])
+    row(
+      azureIdentity,
+      "`AuthorizationCodeCredential`",
+      `token the protected resource accepts; ${statuses.length} token request`
+    )
   })
 
   it("ClientSecretCredential, ClientCertificateCredential, OnBehalfOfCredential and DeviceCodeCredential get tokens", async () => {
@@ -172,6 +226,13 @@ describe("@azure/identity", () => {
       const { out } = await run("azure-identity.mjs", scenario, { EMU_USER_TOKEN: userToken })
       expect(out.error, scenario).toBeUndefined()
       expect(decodeJwt(out.token).payload.tid, scenario).toBe(emu.defaults.tenantId)
+      const name = `${scenario[0]!.toUpperCase()}${scenario.slice(1)}Credential`
+      const claims = decodeJwt(out.token).payload
+      row(
+        azureIdentity,
+        `\`${name}\``,
+        claims.idtyp === "app" ? "app-only token" : `token for ${claims.preferred_username}`
+      )
     }
   })
 
@@ -186,6 +247,22 @@ describe("@azure/identity", () => {
     })
     expect(out.error).toBeUndefined()
     expect(decodeJwt(out.token).payload.preferred_username).toBe("bob@contoso.example")
-    expect(await tokenStatuses()).toEqual([200])
+    const statuses = await tokenStatuses()
+    expect(statuses).toEqual([200])
+    row(
+      azureIdentity,
+      "`InteractiveBrowserCredential`",
+      "token: it opens the \"browser\" through the `open` package's `xdg-open`, which runs `$BROWSER` " +
+        "(`test/fixtures/fake-browser.mjs` clicks through the sign-in and consent pages and delivers the `form_post` " +
+        `to the credential's loopback listener); ${statuses.length} token request`
+    )
+  })
+})
+
+describe("the README", () => {
+  it("its table of what each Node client does is this run's (UPDATE_FIDELITY_TABLE=1 rewrites it)", () => {
+    expect(rows.length).toBe(13)
+    if (FidelityTable.updating) FidelityTable.write("node", rows)
+    expect(FidelityTable.current("node")).toBe(FidelityTable.render(rows))
   })
 })
