@@ -20,14 +20,15 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import type { AccessToken } from "./AccessToken.js"
 import type { AuthenticationError } from "./AuthenticationError.js"
 import { InvalidOptionError } from "./AuthenticationError.js"
 import * as Authority from "./Authority.js"
 import type * as ClientCredential from "./ClientCredential.js"
+import * as IdTokenValidator from "./IdTokenValidator.js"
 import { checkClientCredential } from "./internal/clientCredentialOptions.js"
-import { validatorFor } from "./internal/credentialSteps.js"
 import type { DeviceAuthorization } from "./internal/deviceCodeAuthorization.js"
 import { requestDeviceCode } from "./internal/deviceCodeAuthorization.js"
 import { pollForToken } from "./internal/deviceCodePoll.js"
@@ -137,6 +138,12 @@ export class DeviceCode extends Context.Tag("@effect-entra/identity/DeviceCode")
 
 const oidcScopes = ["openid", "profile", "offline_access"]
 
+/** The context's validator (a shared key cache), else one on the `HttpClient`. */
+const validatorFromContext = Effect.flatMap(
+  Effect.serviceOption(IdTokenValidator.IdTokenValidator),
+  Option.match({ onSome: Effect.succeed, onNone: () => IdTokenValidator.make() })
+)
+
 const checkOptions = (options: Options) =>
   Either.gen(function*() {
     if (typeof options !== "object" || options === null) {
@@ -167,7 +174,7 @@ export const make = (
   Effect.gen(function*() {
     const { authority, clientId, credential, http, tenantId } = yield* checkOptions(options)
     const cache = yield* TokenCache.TokenCache
-    const validator = credential.validateIdToken ? yield* validatorFor : undefined
+    const validator = options.validateIdToken === false ? undefined : yield* validatorFromContext
     // Trace context stays inside our process: Entra is a third party.
     const client = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerPropagation(false))
     const exchange = makeExchange(client, http, options.http?.retrySchedule ?? makeRetrySchedule(http))
