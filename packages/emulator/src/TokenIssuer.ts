@@ -119,6 +119,57 @@ const pairwiseSub = (oid: string, clientId: string, tid: string) =>
 
 const uti = () => Crypto.randomBytes(16).toString("base64url").slice(0, 22)
 
+interface Profile {
+  readonly idp?: string
+  readonly name: string
+  readonly oid: string
+  readonly preferred_username: string
+}
+
+const mintIdToken = (
+  ctx: EmulatorContext,
+  req: IssueRequest,
+  { guest, iat, profile, sub }: {
+    readonly iat: number
+    readonly profile: Profile
+    readonly sub: string
+    readonly guest: boolean
+  }
+): string =>
+  sign(ctx.signingKey, {
+    aud: req.app.clientId,
+    iss: `${ctx.authority}/${req.tid}/v2.0`,
+    iat,
+    nbf: iat,
+    exp: iat + ctx.config.accessTokenLifetime,
+    ...profile,
+    // Guests get `email` whether or not it was asked for.
+    ...(guest || req.grantScopes.some((s) => s.toLowerCase() === "email") ? { email: req.user.username } : {}),
+    ...(req.nonce === undefined ? {} : { nonce: req.nonce }),
+    rh: `0.${randomToken("", 18)}.`,
+    sid: guid(),
+    sub,
+    tid: req.tid,
+    uti: uti(),
+    ver: "2.0"
+  })
+
+// A refresh token when `offline_access` was granted, remembered with what it may mint.
+const recordRefreshToken = (ctx: EmulatorContext, req: IssueRequest): string | undefined => {
+  if (!req.grantScopes.some((s) => s.toLowerCase() === "offline_access")) return undefined
+  const refreshToken = randomToken("1.A", 180)
+  ctx.state.refreshTokens.set(refreshToken, {
+    clientId: req.app.clientId,
+    tid: req.tid,
+    user: req.user,
+    scopes: req.grantScopes,
+    issuedAt: req.now,
+    revoked: false,
+    used: false
+  })
+  return refreshToken
+}
+
 /**
  * Mints the tokens and builds the success body. Records the access token's `uti` with its issue sequence.
  *
@@ -132,7 +183,6 @@ export const issue = (ctx: EmulatorContext, req: IssueRequest): {
   const { config, state } = ctx
   const iat = Math.floor(req.now / 1000)
   const lifetime = config.accessTokenLifetime
-  const iss = `${ctx.authority}/${req.tid}/v2.0`
   const resource = req.parsed.resources[0]
   const oidc = req.parsed.oidc.filter((s) => s !== "offline_access")
   const scp = resource === undefined ? oidc : resource.scp
@@ -146,7 +196,7 @@ export const issue = (ctx: EmulatorContext, req: IssueRequest): {
   const oid = objectIdIn(ctx.config, req.user, req.tid)
   const sub = pairwiseSub(oid, req.app.clientId, req.tid)
   // A guest's tokens name the home tenant's issuer as `idp`, and carry the guest account's own `oid`.
-  const profile = {
+  const profile: Profile = {
     ...(guest ? { idp: `https://sts.windows.net/${home}/` } : {}),
     name: req.user.name,
     oid,
@@ -168,38 +218,8 @@ export const issue = (ctx: EmulatorContext, req: IssueRequest): {
     ...(cp1 ? { xms_cc: ["cp1"] } : {})
   })
   const wantsIdToken = req.grantScopes.some((s) => s.toLowerCase() === "openid")
-  const idToken = wantsIdToken ?
-    sign(ctx.signingKey, {
-      aud: req.app.clientId,
-      iss,
-      iat,
-      nbf: iat,
-      exp: iat + lifetime,
-      ...profile,
-      // Guests get `email` whether or not it was asked for.
-      ...(guest || req.grantScopes.some((s) => s.toLowerCase() === "email") ? { email: req.user.username } : {}),
-      ...(req.nonce === undefined ? {} : { nonce: req.nonce }),
-      rh: `0.${randomToken("", 18)}.`,
-      sid: guid(),
-      sub,
-      tid: req.tid,
-      uti: uti(),
-      ver: "2.0"
-    }) :
-    undefined
-  const offline = req.grantScopes.some((s) => s.toLowerCase() === "offline_access")
-  const refreshToken = offline ? randomToken("1.A", 180) : undefined
-  if (refreshToken !== undefined) {
-    state.refreshTokens.set(refreshToken, {
-      clientId: req.app.clientId,
-      tid: req.tid,
-      user: req.user,
-      scopes: req.grantScopes,
-      issuedAt: req.now,
-      revoked: false,
-      used: false
-    })
-  }
+  const idToken = wantsIdToken ? mintIdToken(ctx, req, { iat, profile, sub, guest }) : undefined
+  const refreshToken = recordRefreshToken(ctx, req)
   // Entra sends refresh_in only for long-lived tokens (>= 2 h), at half the lifetime.
   const refreshIn = config.refreshIn ?? (lifetime >= 7200 ? Math.floor(lifetime / 2) : undefined)
   const scopeField = scopeFieldOf(resource, oidc)
