@@ -9,6 +9,9 @@
  * 4. Redeem the code with `AuthorizationCodeCredential` and the code verifier; the credential stores the account,
  *    its refresh token and the first access token in the file cache.
  *
+ * With `--use-device-code`, steps 2 to 4 are the device authorization grant instead (see {@link DeviceCodeLogin}):
+ * no browser, no port.
+ *
  * @since 0.1.0
  */
 import { isInvalidOptionError } from "@effect-entra/identity/AuthenticationError"
@@ -26,9 +29,11 @@ import * as Browser from "./Browser.js"
 import { SettingsError, SignInError, SignInTimeoutError } from "./CliError.js"
 import * as CliOptions from "./CliOptions.js"
 import * as CliSettings from "./CliSettings.js"
+import * as DeviceCodeLogin from "./DeviceCodeLogin.js"
 import * as LoopbackReceiver from "./LoopbackReceiver.js"
 import * as Output from "./Output.js"
 import * as Session from "./Session.js"
+import * as SignedIn from "./SignedIn.js"
 import * as Spinner from "./Spinner.js"
 import { sanitizeInline } from "./TerminalText.js"
 
@@ -42,10 +47,22 @@ export interface LoginInput {
   readonly flags: CliSettings.Flags
   readonly scopes: ReadonlyArray<string>
   readonly noBrowser: boolean
-  readonly timeout: Duration.Duration
+  /** `--timeout`; the browser sign-in waits 5 minutes without it, the device code until it expires. */
+  readonly timeout: Option.Option<Duration.Duration>
   readonly loginHint: Option.Option<string>
   readonly prompt: Option.Option<"login" | "consent" | "select_account" | "none">
+  /** The device authorization grant instead of the browser. */
+  readonly useDeviceCode?: boolean | undefined
 }
+
+const defaultTimeout = Duration.minutes(5)
+
+/** The flags that belong to the browser sign-in: refused with `--use-device-code` rather than ignored. */
+const browserOnly = (input: LoginInput): ReadonlyArray<string> => [
+  ...(Option.isSome(input.flags.redirectPort ?? Option.none()) ? ["--redirect-port"] : []),
+  ...(Option.isSome(input.loginHint) ? ["--login-hint"] : []),
+  ...(Option.isSome(input.prompt) ? ["--prompt"] : [])
+]
 
 const describeRedirectError = (error: AuthorizationRequest.AuthorizationRedirectError): SignInError => {
   if (error.reason === "MissingCode") return new SignInError({ detail: "the redirect carried no authorization code" })
@@ -71,11 +88,21 @@ export const login = Effect.fn("LoginCommand.login")(function*(input: LoginInput
   // The credential's own reading of scopes: space-separated, trimmed, de-duplicated.
   const requested = input.scopes.length === 0 ? [] : TokenCache.parseScopes(input.scopes)
   if (isInvalidOptionError(requested)) return yield* new SettingsError({ reason: `--scope: ${requested.reason}` })
+  const refused = input.useDeviceCode === true ? browserOnly(input) : []
+  if (refused.length > 0) {
+    return yield* new SettingsError({
+      reason: `${refused.join(", ")} cannot be used with --use-device-code (only the browser sign-in has them)`
+    })
+  }
   const settings = yield* CliSettings.resolve(input.flags, { checkEmulatorReachable: true })
   const cache = yield* Session.openCache(settings)
   yield* Session.ensureWritable(cache)
   const resourceScopes = requested.filter((scope) => !oidcScopes.has(scope.toLowerCase()))
   const scopes = resourceScopes.length > 0 ? resourceScopes : settings.loginScopes
+  if (input.useDeviceCode === true) {
+    return yield* DeviceCodeLogin.login({ settings, cache, scopes, timeout: input.timeout })
+  }
+  const timeout = Option.getOrElse(input.timeout, () => defaultTimeout)
   const pkce = AuthorizationRequest.makePkce()
   const state = AuthorizationRequest.randomValue()
   const nonce = AuthorizationRequest.randomValue()
@@ -110,7 +137,7 @@ export const login = Effect.fn("LoginCommand.login")(function*(input: LoginInput
       })
     }
 
-    const deadline = (yield* Clock.currentTimeMillis) + Duration.toMillis(input.timeout)
+    const deadline = (yield* Clock.currentTimeMillis) + Duration.toMillis(timeout)
     const redirect = yield* Effect.scoped(
       Effect.zipRight(
         Spinner.make({ label: "Waiting for the sign-in in the browser...", deadline }),
@@ -118,8 +145,8 @@ export const login = Effect.fn("LoginCommand.login")(function*(input: LoginInput
       )
     ).pipe(
       Effect.timeoutFail({
-        duration: input.timeout,
-        onTimeout: () => new SignInTimeoutError({ timeout: Duration.format(input.timeout) })
+        duration: timeout,
+        onTimeout: () => new SignInTimeoutError({ timeout: Duration.format(timeout) })
       }),
       Effect.catchTag("AuthorizationRedirectError", (error) => Effect.fail(describeRedirectError(error)))
     )
@@ -159,19 +186,7 @@ export const login = Effect.fn("LoginCommand.login")(function*(input: LoginInput
     yield* receiver.complete({ success: true })
 
     if (Option.isNone(account)) return yield* new SignInError({ detail: "no account was returned" })
-    // Names come from the ID token: each stays on its line.
-    const who = account.value
-    const encrypted = settings.cacheKey !== undefined
-    const username = sanitizeInline(who.username ?? who.homeAccountId)
-    yield* Output.line(
-      `Signed in as ${username}${who.name !== undefined ? ` (${sanitizeInline(who.name)})` : ""}`
-    )
-    yield* Output.line(`  account  ${sanitizeInline(who.homeAccountId)}`)
-    yield* Output.line(`  tenant   ${sanitizeInline(who.tenantId)}`)
-    yield* Output.line(`  app      ${settings.clientId} at ${settings.authority}`)
-    yield* Output.line(
-      `  cache    ${cache.filePath} (${encrypted ? "AES-256-GCM" : "plaintext; set EFFECT_ENTRA_CACHE_KEY to encrypt"})`
-    )
+    yield* SignedIn.print(account.value, settings, cache)
   }).pipe(
     Effect.scoped,
     Effect.onInterrupt(() => Output.info("Sign-in cancelled."))
@@ -202,8 +217,10 @@ export const command = Command.make(
       Options.withDescription("Print the sign-in URL instead of opening the system browser")
     ),
     timeout: CliOptions.duration("timeout").pipe(
-      Options.withDescription("How long to wait for the browser sign-in, e.g. 90s, 5m (default 5m)"),
-      Options.withDefault(Duration.minutes(5))
+      Options.withDescription(
+        "How long to wait for the sign-in, e.g. 90s, 5m (default 5m; with --use-device-code, until the code expires)"
+      ),
+      Options.optional
     ),
     loginHint: Options.text("login-hint").pipe(
       Options.withDescription("Username to pre-fill on the sign-in page"),
@@ -212,6 +229,12 @@ export const command = Command.make(
     prompt: Options.choice("prompt", ["login", "consent", "select_account", "none"]).pipe(
       Options.withDescription("Entra's prompt parameter: force a sign-in, consent or the account picker"),
       Options.optional
+    ),
+    useDeviceCode: Options.boolean("use-device-code").pipe(
+      Options.withDescription(
+        "Sign in on another device with a code (for SSH sessions and machines without a browser): no browser is " +
+          "opened and no port is bound"
+      )
     )
   },
   (parsed) =>
@@ -221,11 +244,12 @@ export const command = Command.make(
       noBrowser: parsed.noBrowser,
       timeout: parsed.timeout,
       loginHint: parsed.loginHint,
-      prompt: parsed.prompt
+      prompt: parsed.prompt,
+      useDeviceCode: parsed.useDeviceCode
     })
 ).pipe(
   Command.withDescription(
-    "Sign in in the system browser (authorization code + PKCE on a loopback redirect) and keep the account and its " +
-      "refresh token in the token cache."
+    "Sign in in the system browser (authorization code + PKCE on a loopback redirect), or with a code on another " +
+      "device (--use-device-code), and keep the account and its refresh token in the token cache."
   )
 )
