@@ -17,6 +17,7 @@
 import { isInvalidOptionError } from "@effect-entra/identity/AuthenticationError"
 import * as AuthorizationCodeCredential from "@effect-entra/identity/AuthorizationCodeCredential"
 import * as AuthorizationRequest from "@effect-entra/identity/AuthorizationRequest"
+import type * as FileTokenCache from "@effect-entra/identity/FileTokenCache"
 import * as TokenCache from "@effect-entra/identity/TokenCache"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
@@ -25,6 +26,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
+import type * as Redacted from "effect/Redacted"
 import * as Browser from "./Browser.js"
 import { SettingsError, SignInError, SignInTimeoutError } from "./CliError.js"
 import * as CliOptions from "./CliOptions.js"
@@ -78,6 +80,118 @@ const describeRedirectError = (error: AuthorizationRequest.AuthorizationRedirect
   })
 }
 
+/** Opens the system browser on the sign-in page, or prints its URL. */
+const showSignInPage = (url: string, noBrowser: boolean): Effect.Effect<void> =>
+  noBrowser
+    ? Output.info(`To sign in, open this URL in a browser:\n\n  ${url}\n`)
+    : Effect.flatMap(Effect.either(Browser.open(url)), (opened) =>
+      Either.match(opened, {
+        onLeft: (error) => Output.info(`${error.message}.\nTo sign in, open this URL in a browser:\n\n  ${url}\n`),
+        onRight: () => Output.info(`Opened the browser to sign in. If it did not open, open this URL:\n\n  ${url}\n`)
+      }))
+
+/** Step 4: the credential redeems the code and stores the account; the account as the cache keeps it. */
+const redeemCode = (
+  settings: CliSettings.Settings,
+  cache: FileTokenCache.Service,
+  scopes: ReadonlyArray<string>,
+  redemption: {
+    readonly redirectUri: string
+    readonly code: Redacted.Redacted<string>
+    readonly codeVerifier: Redacted.Redacted<string>
+  }
+) =>
+  Effect.gen(function*() {
+    const credential = yield* AuthorizationCodeCredential.make({
+      tenantId: settings.tenantId,
+      clientId: settings.clientId,
+      authority: settings.authority,
+      redirectUri: redemption.redirectUri,
+      authorizationCode: redemption.code,
+      codeVerifier: redemption.codeVerifier,
+      clientSecret: settings.clientSecret
+    })
+    yield* credential.getToken(scopes)
+    return yield* credential.account
+  }).pipe(
+    Effect.provideService(TokenCache.TokenCache, cache),
+    Effect.provide(Session.httpLayer(settings)),
+    Effect.catchTags({
+      InvalidOptionError: (error) => Effect.fail(new SettingsError({ reason: error.message })),
+      AuthenticationError: (error) =>
+        Effect.fail(
+          new SignInError({
+            detail: `the code could not be redeemed: ${error.message}`,
+            error: error.errorResponse.error,
+            cause: error
+          })
+        )
+    }),
+    Effect.scoped
+  )
+
+/** Steps 2 to 4: the browser sign-in on a loopback redirect. */
+const browserLogin = (
+  input: LoginInput,
+  settings: CliSettings.Settings,
+  cache: FileTokenCache.Service,
+  scopes: ReadonlyArray<string>
+) =>
+  Effect.gen(function*() {
+    const timeout = Option.getOrElse(input.timeout, () => defaultTimeout)
+    const pkce = AuthorizationRequest.makePkce()
+    const state = AuthorizationRequest.randomValue()
+    const receiver = yield* LoopbackReceiver.make({
+      redirectUri: settings.redirectUri,
+      port: settings.redirectPort,
+      expectedState: state,
+      onIgnored: (why) => Output.infoSync(`warning: ignored ${why}; still waiting for the sign-in`)
+    })
+    const url = AuthorizationRequest.authorizeUrl({
+      authority: settings.authority,
+      tenantId: settings.tenantId,
+      clientId: settings.clientId,
+      redirectUri: receiver.redirectUri,
+      scopes: ["openid", "profile", "offline_access", ...scopes],
+      state,
+      nonce: AuthorizationRequest.randomValue(),
+      codeChallenge: pkce.codeChallenge,
+      loginHint: Option.getOrUndefined(input.loginHint),
+      prompt: Option.getOrUndefined(input.prompt)
+    }).toString()
+    yield* showSignInPage(url, input.noBrowser)
+
+    const deadline = (yield* Clock.currentTimeMillis) + Duration.toMillis(timeout)
+    const redirect = yield* Effect.scoped(
+      Effect.zipRight(
+        Spinner.make({ label: "Waiting for the sign-in in the browser...", deadline }),
+        receiver.awaitRedirect
+      )
+    ).pipe(
+      Effect.timeoutFail({
+        duration: timeout,
+        onTimeout: () => new SignInTimeoutError({ timeout: Duration.format(timeout) })
+      }),
+      Effect.catchTag("AuthorizationRedirectError", (error) => Effect.fail(describeRedirectError(error)))
+    )
+
+    const account = yield* redeemCode(settings, cache, scopes, {
+      redirectUri: receiver.redirectUri,
+      code: redirect.code,
+      codeVerifier: pkce.codeVerifier
+    }).pipe(Effect.tapError(() => receiver.complete({ success: false })))
+    yield* Session.checkLastWrite(cache, "the sign-in succeeded but could not be saved").pipe(
+      Effect.tapError(() => receiver.complete({ success: false }))
+    )
+    yield* receiver.complete({ success: true })
+
+    if (Option.isNone(account)) return yield* new SignInError({ detail: "no account was returned" })
+    yield* SignedIn.print(account.value, settings, cache)
+  }).pipe(
+    Effect.scoped,
+    Effect.onInterrupt(() => Output.info("Sign-in cancelled."))
+  )
+
 /**
  * Signs a user in and prints who it was.
  *
@@ -99,98 +213,9 @@ export const login = Effect.fn("LoginCommand.login")(function*(input: LoginInput
   yield* Session.ensureWritable(cache)
   const resourceScopes = requested.filter((scope) => !oidcScopes.has(scope.toLowerCase()))
   const scopes = resourceScopes.length > 0 ? resourceScopes : settings.loginScopes
-  if (input.useDeviceCode === true) {
-    return yield* DeviceCodeLogin.login({ settings, cache, scopes, timeout: input.timeout })
-  }
-  const timeout = Option.getOrElse(input.timeout, () => defaultTimeout)
-  const pkce = AuthorizationRequest.makePkce()
-  const state = AuthorizationRequest.randomValue()
-  const nonce = AuthorizationRequest.randomValue()
-
-  return yield* Effect.gen(function*() {
-    const receiver = yield* LoopbackReceiver.make({
-      redirectUri: settings.redirectUri,
-      port: settings.redirectPort,
-      expectedState: state,
-      onIgnored: (why) => Output.infoSync(`warning: ignored ${why}; still waiting for the sign-in`)
-    })
-    const url = AuthorizationRequest.authorizeUrl({
-      authority: settings.authority,
-      tenantId: settings.tenantId,
-      clientId: settings.clientId,
-      redirectUri: receiver.redirectUri,
-      scopes: ["openid", "profile", "offline_access", ...scopes],
-      state,
-      nonce,
-      codeChallenge: pkce.codeChallenge,
-      loginHint: Option.getOrUndefined(input.loginHint),
-      prompt: Option.getOrUndefined(input.prompt)
-    }).toString()
-
-    if (input.noBrowser) {
-      yield* Output.info(`To sign in, open this URL in a browser:\n\n  ${url}\n`)
-    } else {
-      const opened = yield* Effect.either(Browser.open(url))
-      yield* Either.match(opened, {
-        onLeft: (error) => Output.info(`${error.message}.\nTo sign in, open this URL in a browser:\n\n  ${url}\n`),
-        onRight: () => Output.info(`Opened the browser to sign in. If it did not open, open this URL:\n\n  ${url}\n`)
-      })
-    }
-
-    const deadline = (yield* Clock.currentTimeMillis) + Duration.toMillis(timeout)
-    const redirect = yield* Effect.scoped(
-      Effect.zipRight(
-        Spinner.make({ label: "Waiting for the sign-in in the browser...", deadline }),
-        receiver.awaitRedirect
-      )
-    ).pipe(
-      Effect.timeoutFail({
-        duration: timeout,
-        onTimeout: () => new SignInTimeoutError({ timeout: Duration.format(timeout) })
-      }),
-      Effect.catchTag("AuthorizationRedirectError", (error) => Effect.fail(describeRedirectError(error)))
-    )
-
-    const account = yield* Effect.gen(function*() {
-      const credential = yield* AuthorizationCodeCredential.make({
-        tenantId: settings.tenantId,
-        clientId: settings.clientId,
-        authority: settings.authority,
-        redirectUri: receiver.redirectUri,
-        authorizationCode: redirect.code,
-        codeVerifier: pkce.codeVerifier,
-        clientSecret: settings.clientSecret
-      })
-      yield* credential.getToken(scopes)
-      return yield* credential.account
-    }).pipe(
-      Effect.provideService(TokenCache.TokenCache, cache),
-      Effect.provide(Session.httpLayer(settings)),
-      Effect.catchTags({
-        InvalidOptionError: (error) => Effect.fail(new SettingsError({ reason: error.message })),
-        AuthenticationError: (error) =>
-          Effect.fail(
-            new SignInError({
-              detail: `the code could not be redeemed: ${error.message}`,
-              error: error.errorResponse.error,
-              cause: error
-            })
-          )
-      }),
-      Effect.tapError(() => receiver.complete({ success: false })),
-      Effect.scoped
-    )
-    yield* Session.checkLastWrite(cache, "the sign-in succeeded but could not be saved").pipe(
-      Effect.tapError(() => receiver.complete({ success: false }))
-    )
-    yield* receiver.complete({ success: true })
-
-    if (Option.isNone(account)) return yield* new SignInError({ detail: "no account was returned" })
-    yield* SignedIn.print(account.value, settings, cache)
-  }).pipe(
-    Effect.scoped,
-    Effect.onInterrupt(() => Output.info("Sign-in cancelled."))
-  )
+  return yield* input.useDeviceCode === true
+    ? DeviceCodeLogin.login({ settings, cache, scopes, timeout: input.timeout })
+    : browserLogin(input, settings, cache, scopes)
 })
 
 /**
