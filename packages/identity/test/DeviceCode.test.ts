@@ -270,6 +270,20 @@ describe("DeviceCode", () => {
     }).pipe(Effect.provide(layer))
   })
 
+  it.effect("an ID token that fails validation (the default) is InvalidIdToken, and nothing is cached", () => {
+    const { entra, layer } = setup()
+    return Effect.gen(function*() {
+      entra.script.push(deviceAnswer({ interval: 1 }), yield* tokens(1))
+      const flow = yield* DeviceCode.make({ tenantId, clientId, authority })
+      const error = yield* Effect.flip(settle(flow.signIn(scope, () => Effect.void)))
+      assert.strictEqual(error._tag, "AuthenticationError")
+      if (error._tag !== "AuthenticationError") return
+      assert.strictEqual(error.reason, "InvalidIdToken")
+      const cache = yield* TokenCache.TokenCache
+      assert.deepStrictEqual(yield* cache.listAccounts, [])
+    }).pipe(Effect.provide(layer))
+  })
+
   it.effect("options are checked before anything is sent", () => {
     const { entra, layer } = setup()
     return Effect.gen(function*() {
