@@ -16,13 +16,10 @@ import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
-import * as DefaultServices from "effect/DefaultServices"
 import * as Effect from "effect/Effect"
-import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
-import * as Tracer from "effect/Tracer"
 import type { AccessToken } from "./AccessToken.js"
 import { toInfo } from "./AccessToken.js"
 import { type AuthenticationError, InvalidOptionError } from "./AuthenticationError.js"
@@ -30,8 +27,10 @@ import * as CacheLookup from "./CacheLookup.js"
 import * as ClientCredential from "./ClientCredential.js"
 import * as IdTokenValidator from "./IdTokenValidator.js"
 import * as AccountState from "./internal/accountState.js"
+import { config } from "./internal/credentialConfig.js"
 import type { Options, Settings } from "./internal/credentialOptions.js"
-import { config, readSettings } from "./internal/credentialOptions.js"
+import { readSettings } from "./internal/credentialOptions.js"
+import { stepOr, untraced, validatorFor, validatorRequired } from "./internal/credentialSteps.js"
 import { getTokenSpan, make as makeHotPath } from "./internal/hotPath.js"
 import { toAccessToken } from "./internal/tokenEntry.js"
 import type { AccountInfo } from "./RedeemCode.js"
@@ -50,7 +49,9 @@ export {
   /** @since 0.1.0 */
   disableMultiTenantAuthConfig,
   /** @since 0.1.0 */
-  parseFlag,
+  parseFlag
+} from "./internal/credentialConfig.js"
+export {
   /** @since 0.1.0 */
   validateOptions
 } from "./internal/credentialOptions.js"
@@ -109,13 +110,6 @@ export interface Steps {
   readonly cacheLookup: CacheLookup.Service
   readonly refreshToken: RefreshToken.Service
   readonly cache: TokenCache.Service
-}
-
-// A cache hit costs a map read and a span some fifty times more: a hit is a span only when a tracer records it.
-const nativeTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
-const untraced = () => {
-  const fiber = Fiber.getCurrentFiber()
-  return Option.isNone(fiber) || fiber.value.currentTracer === nativeTracer
 }
 
 const compose = (settings: Settings, steps: Steps, policy: RefreshPolicy.RefreshPolicy, scope: Scope.Scope) => {
@@ -179,18 +173,11 @@ const compose = (settings: Settings, steps: Steps, policy: RefreshPolicy.Refresh
   })
 }
 
-/** A step from the context when one is provided, else the credential's own on its endpoint and cache. */
-const stepOr = <I, S>(tag: Context.Tag<I, S>, build: Effect.Effect<S, never, any>, deps: Context.Context<any>) =>
-  Effect.flatMap(
-    Effect.serviceOption(tag),
-    Option.match({ onSome: Effect.succeed, onNone: () => Effect.provide(build, deps) as Effect.Effect<S> })
-  )
-
 /**
  * Builds the credential from validated settings and explicit services. Steps and a `RefreshPolicy` found in the
  * context are used; the others are built on `cache` and `endpoint` (which gets the settings' client certificate
- * or assertion). With `validateIdToken` on, the ID token is validated by `validator`, else by the
- * `IdTokenValidator` of the context; with neither, the sign-in fails closed.
+ * or assertion). Unless `validateIdToken` is off, the ID token is validated by `validator`, else by the
+ * `IdTokenValidator` of the context; with neither, the redemption fails before the code is sent.
  *
  * @since 0.1.0
  * @category constructors
@@ -241,15 +228,11 @@ export const make = (
     return yield* fromSettings(settings, yield* TokenCache.TokenCache, endpoint, validator)
   })
 
-// The context's validator (a shared key cache), else one on the credential's HttpClient.
-const validatorFor = Effect.flatMap(
-  Effect.serviceOption(IdTokenValidator.IdTokenValidator),
-  Option.match({ onSome: Effect.succeed, onNone: () => IdTokenValidator.make() })
-)
-
 /**
  * {@link make} with the `TokenEndpoint` taken from the context: a test fake, a proxy, an endpoint on another
- * `HttpClient`. With `validateIdToken` on, provide an `IdTokenValidator` too (else the sign-in fails closed).
+ * `HttpClient`. The ID token is validated by default, so provide an `IdTokenValidator` too (`IdTokenValidator.layer`
+ * on an `HttpClient`), or set `validateIdToken: false` for an endpoint that issues no signed ID tokens; without
+ * either, building fails with an `InvalidOptionError` (field `validateIdToken`) before anything is sent.
  *
  * @since 0.1.0
  * @category constructors
@@ -260,6 +243,7 @@ export const makeWithoutTokenEndpoint = (
   Effect.gen(function*() {
     const settings = yield* readSettings(options)
     yield* TokenEndpoint.validateOptions(settings.http)
+    yield* validatorRequired(settings)
     return yield* fromSettings(settings, yield* TokenCache.TokenCache, yield* TokenEndpoint.TokenEndpoint)
   })
 

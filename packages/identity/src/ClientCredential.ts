@@ -21,7 +21,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
 import * as Fs from "node:fs/promises"
-import { AuthenticationError, type InvalidOptionError } from "./AuthenticationError.js"
+import { AuthenticationError, InvalidOptionError } from "./AuthenticationError.js"
 import type { CertificateInput, SigningAlgorithm } from "./internal/clientCertificate.js"
 import { loadCertificate, signAssertion } from "./internal/clientCertificate.js"
 import type * as TokenEndpoint from "./TokenEndpoint.js"
@@ -138,7 +138,7 @@ export const assertionFromFile = (path: string): AssertionSource =>
   )
 
 /**
- * An assertion from a function returning a Promise (the Promise facade's `getAssertion`).
+ * An assertion from a function returning a Promise (the Promise facade's `clientAssertion`).
  *
  * @since 0.1.0
  * @category constructors
@@ -162,34 +162,48 @@ export interface PromiseOptions {
     readonly algorithm?: SigningAlgorithm | undefined
   } | undefined
   /** Called for every token request; its Promise's JWT is sent as the client assertion. */
-  readonly getAssertion?: (() => Promise<string>) | undefined
+  readonly clientAssertion?: (() => Promise<string>) | undefined
 }
 
 /**
- * The credential's options from the facade's: `clientCertificate` with its texts `Redacted`, `getAssertion` as a
- * `clientAssertion`. Undefined fields stay undefined, so "exactly one" is checked by the credential's validation.
+ * The credential's options from the facade's: `clientCertificate` with its texts `Redacted`, the `clientAssertion`
+ * function as an Effect. Undefined fields stay undefined, so "at most one" is checked by the credential's
+ * validation; a field of the wrong type is an `InvalidOptionError` naming it.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const fromPromiseOptions = (options: PromiseOptions): {
+export const fromPromiseOptions = (options: PromiseOptions): Either.Either<{
   readonly clientCertificate: CertificateOptions | undefined
   readonly clientAssertion: AssertionSource | undefined
-} => {
-  const certificate = options.clientCertificate
-  return {
+}, InvalidOptionError> => {
+  const { clientAssertion, clientCertificate: certificate } = options
+  if (clientAssertion !== undefined && typeof clientAssertion !== "function") {
+    return invalidOption("clientAssertion", "must be a function returning a Promise of the JWT")
+  }
+  if (certificate !== undefined && (typeof certificate !== "object" || certificate === null)) {
+    return invalidOption("clientCertificate", "must be an object with certificate (PEM text) or certificatePath")
+  }
+  for (const field of ["certificate", "certificatePath", "certificatePassword"] as const) {
+    if (certificate?.[field] !== undefined && typeof certificate[field] !== "string") {
+      return invalidOption(`clientCertificate.${field}`, "must be a string")
+    }
+  }
+  return Either.right({
     clientCertificate: certificate === undefined ? undefined : {
-      certificate: typeof certificate.certificate === "string" ? Redacted.make(certificate.certificate) : undefined,
+      certificate: certificate.certificate === undefined ? undefined : Redacted.make(certificate.certificate),
       certificatePath: certificate.certificatePath,
-      password: typeof certificate.certificatePassword === "string"
-        ? Redacted.make(certificate.certificatePassword)
-        : undefined,
+      password: certificate.certificatePassword === undefined
+        ? undefined
+        : Redacted.make(certificate.certificatePassword),
       sendCertificateChain: certificate.sendCertificateChain,
       algorithm: certificate.algorithm
     },
-    clientAssertion: typeof options.getAssertion === "function" ? assertionFromPromise(options.getAssertion) : undefined
-  }
+    clientAssertion: clientAssertion === undefined ? undefined : assertionFromPromise(clientAssertion)
+  })
 }
+
+const invalidOption = (field: string, reason: string) => Either.left(new InvalidOptionError({ field, reason }))
 
 /**
  * The endpoint with this client credential added to every request that does not carry one, so every step (code

@@ -57,8 +57,9 @@ export interface RedeemClient extends TokenRequest.Client {
   /** The nonce of the authorize request, checked in the ID token when it is validated. */
   readonly nonce?: string | undefined
   /**
-   * `true`: validate the ID token (failing closed without an `IdTokenValidator`); `false`: do not, even with one
-   * in the context. Default: validate when the context holds a validator.
+   * `true`: validate the ID token (without an `IdTokenValidator` the redemption fails before the code is sent);
+   * `false`: do not, even with one in the context. Default: validate when the context holds a validator (the
+   * credential always says which: it validates unless its `validateIdToken` option is `false`).
    */
   readonly validateIdToken?: boolean | undefined
 }
@@ -147,16 +148,16 @@ export const make: Effect.Effect<Service, never, TokenEndpoint.TokenEndpoint | T
     const clock = yield* Effect.clock
     const validator = yield* Effect.serviceOption(IdTokenValidator.IdTokenValidator)
 
-    // The validated claims name the account; without a validator, client_info and the decoded ID token do.
+    const validates = (client: RedeemClient) =>
+      client.validateIdToken === true || (client.validateIdToken === undefined && Option.isSome(validator))
+
+    // The validated claims name the account; without validation, client_info and the decoded ID token do.
     const identifyResponse = (
       input: RedeemRequest,
       response: TokenEndpoint.TokenResponse
     ): Effect.Effect<Identity, AuthenticationError> => {
       const { client, request } = input
-      if (client.validateIdToken === false || (Option.isNone(validator) && client.validateIdToken !== true)) {
-        return Effect.succeed(identify(response))
-      }
-      if (Option.isNone(validator)) return Effect.fail(IdTokenValidator.missingValidator())
+      if (!validates(client) || Option.isNone(validator)) return Effect.succeed(identify(response))
       if (response.idToken === undefined) return Effect.fail(IdTokenValidator.missingIdToken())
       return Effect.map(
         validator.value.validate({
@@ -174,6 +175,8 @@ export const make: Effect.Effect<Service, never, TokenEndpoint.TokenEndpoint | T
     const redeemNow = (input: RedeemRequest, codeKey: Option.Option<string>) =>
       Effect.gen(function*() {
         const { client, request } = input
+        // Checked before the code is sent: a sign-in that cannot be validated must not spend it.
+        if (validates(client) && Option.isNone(validator)) return yield* IdTokenValidator.missingValidator()
         const response = yield* endpoint.redeemCode({
           authority: client.authority,
           tenantId: request.tenantId,

@@ -62,8 +62,30 @@ export {
  * @category models
  */
 export interface AuthorizationCodeCredentialOptions {
-  /** For confidential (web) apps. */
+  /** For confidential (web) apps. At most one of `clientSecret`, `clientCertificate` and `clientAssertion`. */
   readonly clientSecret?: string | undefined
+  /**
+   * A PEM certificate and its private key (`certificate` text or `certificatePath`, with `certificatePassword` for
+   * an encrypted key), signing a `client_assertion` for every token request; `sendCertificateChain` sends `x5c`
+   * (subject-name/issuer authentication); `algorithm` `RS256` (default) or `PS256`.
+   */
+  readonly clientCertificate?: {
+    readonly certificate?: string | undefined
+    readonly certificatePath?: string | undefined
+    readonly certificatePassword?: string | undefined
+    readonly sendCertificateChain?: boolean | undefined
+    readonly algorithm?: "RS256" | "PS256" | undefined
+  } | undefined
+  /** A federated credential: returns a Promise of the JWT to send, called for every token request. */
+  readonly clientAssertion?: (() => Promise<string>) | undefined
+  /** The nonce of the authorize request: the ID token must carry it. */
+  readonly nonce?: string | undefined
+  /**
+   * Validate the ID token of the code's redemption (signature with the tenant's published keys, issuer,
+   * audience, lifetime, tenant, nonce). Default `true`; `false` only for an endpoint that issues no signed ID
+   * tokens (a test double).
+   */
+  readonly validateIdToken?: boolean | undefined
   /** A host or https URL. Default: `AZURE_AUTHORITY_HOST`, else the public cloud. */
   readonly authority?: string | undefined
   /** `@azure/identity`'s name for {@link AuthorizationCodeCredentialOptions.authority}. */

@@ -653,17 +653,25 @@ describe("AZURE_IDENTITY_DISABLE_MULTITENANTAUTH", () => {
 })
 
 describe("expiry from the token response", () => {
-  const scriptedToken = (fields: Record<string, unknown>): ScriptedEntra.Scripted => ({
-    _tag: "Respond",
-    status: 200,
-    body: JSON.stringify({ token_type: "Bearer", access_token: "at-scripted", refresh_token: "rt-scripted", ...fields })
-  })
+  // A redemption's answer: with an ID token the credential validates, signed at the TestClock's time.
+  const scriptedToken = (fields: Record<string, unknown>): Effect.Effect<ScriptedEntra.Scripted> =>
+    Effect.map(ScriptedEntra.idToken(), (idToken) => ({
+      _tag: "Respond",
+      status: 200,
+      body: JSON.stringify({
+        token_type: "Bearer",
+        access_token: "at-scripted",
+        refresh_token: "rt-scripted",
+        id_token: idToken,
+        ...fields
+      })
+    }))
 
   it.effect("expires_on sets expiresOnTimestamp (and wins over expires_in)", () =>
     withMemoryCache(Effect.gen(function*() {
       const { credential, entra } = yield* setup()
       yield* TestClock.setTime(1_000_000)
-      entra.script.push(scriptedToken({ expires_on: 1_007_200, expires_in: 60 }))
+      entra.script.push(yield* scriptedToken({ expires_on: 1_007_200, expires_in: 60 }))
       const first = yield* credential.getToken(scope)
       assert.strictEqual(first.expiresOnTimestamp, 1_007_200_000)
       assert.isUndefined(first.refreshAfterTimestamp)
@@ -676,7 +684,7 @@ describe("expiry from the token response", () => {
   it.effect("expires_on as a string is read the same way", () =>
     withMemoryCache(Effect.gen(function*() {
       const { credential, entra } = yield* setup()
-      entra.script.push(scriptedToken({ expires_on: "7200" }))
+      entra.script.push(yield* scriptedToken({ expires_on: "7200" }))
       assert.strictEqual((yield* credential.getToken(scope)).expiresOnTimestamp, 7_200_000)
     })))
 
@@ -684,7 +692,7 @@ describe("expiry from the token response", () => {
     withMemoryCache(Effect.gen(function*() {
       const { credential, entra } = yield* setup()
       yield* TestClock.setTime(5_000)
-      entra.script.push(scriptedToken({ expires_in: 3600, refresh_in: 1800 }))
+      entra.script.push(yield* scriptedToken({ expires_in: 3600, refresh_in: 1800 }))
       const token = yield* credential.getToken(scope)
       assert.strictEqual(token.expiresOnTimestamp, 5_000 + 3_600_000)
       assert.strictEqual(token.refreshAfterTimestamp, 5_000 + 1_800_000)
@@ -693,7 +701,7 @@ describe("expiry from the token response", () => {
   it.effect("a response with no expiry fails with InvalidResponse and caches nothing", () =>
     withMemoryCache(Effect.gen(function*() {
       const { credential, entra } = yield* setup()
-      entra.script.push(scriptedToken({}))
+      entra.script.push(yield* scriptedToken({}))
       const error = yield* Effect.flip(credential.getToken(scope))
       assert(error._tag === "AuthenticationError")
       assert.strictEqual(error.reason, "InvalidResponse")

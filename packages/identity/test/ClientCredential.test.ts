@@ -307,10 +307,10 @@ describe("clientAssertion", () => {
 })
 
 describe("the Promise facade's shape", () => {
-  it.scoped("fromPromiseOptions: a PEM string and its password, or getAssertion called per request", () =>
+  it.scoped("fromPromiseOptions: a PEM string and its password, or clientAssertion called per request", () =>
     Effect.gen(function*() {
       const encrypted = Fs.readFileSync(Path.join(certs, "client-encrypted.pem"), "utf8")
-      const certificate = ClientCredential.fromPromiseOptions({
+      const certificate = yield* ClientCredential.fromPromiseOptions({
         clientCertificate: { certificate: encrypted, certificatePassword: "correct-horse", algorithm: "PS256" }
       })
       assert.isUndefined(certificate.clientAssertion)
@@ -319,12 +319,33 @@ describe("the Promise facade's shape", () => {
       assert.isTrue(verifies(assertions(withCertificate.entra)[0]!, "PS256"))
 
       let calls = 0
-      const federated = yield* setup(ClientCredential.fromPromiseOptions({
-        getAssertion: () => Promise.resolve(`h.p${++calls}.s`)
-      }))
+      const federated = yield* setup(
+        yield* ClientCredential.fromPromiseOptions({
+          clientAssertion: () => Promise.resolve(`h.p${++calls}.s`)
+        })
+      )
       yield* federated.credential.getToken(scope)
       yield* federated.credential.renew(scope)
       assert.deepStrictEqual(assertions(federated.entra), ["h.p1.s", "h.p2.s"])
+    }))
+
+  it.effect("fromPromiseOptions: a field of the wrong type is an InvalidOptionError naming it", () =>
+    Effect.gen(function*() {
+      const cases: ReadonlyArray<readonly [unknown, string]> = [
+        [{ clientAssertion: "h.p.s" }, "clientAssertion"],
+        [{ clientCertificate: "cert.pem" }, "clientCertificate"],
+        [{ clientCertificate: { certificate: Buffer.from("PEM") } }, "clientCertificate.certificate"],
+        [
+          { clientCertificate: { certificatePath: "a.pem", certificatePassword: 42 } },
+          "clientCertificate.certificatePassword"
+        ]
+      ]
+      for (const [options, field] of cases) {
+        const error = yield* Effect.flip(
+          ClientCredential.fromPromiseOptions(options as ClientCredential.PromiseOptions)
+        )
+        assert.strictEqual(error.field, field)
+      }
     }))
 })
 

@@ -9,6 +9,7 @@ import * as RedeemCode from "../src/RedeemCode.js"
 import * as RefreshPolicy from "../src/RefreshPolicy.js"
 import * as TokenCache from "../src/TokenCache.js"
 import * as FakeEndpoint from "./fixtures/FakeEndpoint.js"
+import * as OpenIdTenant from "./fixtures/OpenIdTenant.js"
 import * as ScriptedEntra from "./fixtures/ScriptedEntra.js"
 
 const scope = "api://demo/read"
@@ -21,12 +22,12 @@ const options = (): AuthorizationCodeCredential.Options => ({
 const tokenOf = (effect: Effect.Effect<{ readonly token: Redacted.Redacted<string> }, unknown>) =>
   Effect.map(effect, (t) => Redacted.value(t.token))
 
-/** The credential on a fake endpoint: no HTTP at all. */
+/** The credential on a fake endpoint (no HTTP), validating its ID tokens with the fake tenant's keys. */
 const onFake = (endpoint: FakeEndpoint.FakeEndpoint, overrides: Partial<AuthorizationCodeCredential.Options> = {}) =>
   AuthorizationCodeCredential.makeWithoutTokenEndpoint({
     ...options(),
     ...overrides
-  }).pipe(Effect.provide(endpoint.layer), Effect.orDie)
+  }).pipe(Effect.provide(Layer.merge(endpoint.layer, OpenIdTenant.validatorLayer)), Effect.orDie)
 
 describe("the credential composes its steps", () => {
   it.scoped("renew() asks Entra for a new token even when a fresh one is cached; getToken then serves it", () =>
@@ -87,11 +88,54 @@ describe("the credential composes its steps", () => {
                 Effect.tap(({ account }) => Effect.sync(() => audit.push(account.homeAccountId)))
               )
           }))
-      ).pipe(Layer.provide(endpoint.layer))
+      ).pipe(Layer.provide([endpoint.layer, OpenIdTenant.validatorLayer]))
       // Built in the test's scope: the step's redemptions in flight live as long as the credential.
       const credential = yield* onFake(endpoint).pipe(Effect.provide(yield* Layer.build(AuditedRedeemCode)))
       yield* Effect.all([credential.getToken(scope), credential.getToken("api://demo/write")], { concurrency: 2 })
       assert.deepStrictEqual(audit, ["oid-alice.home-tenant"])
+    }).pipe(Effect.provide(TokenCache.layerMemory)))
+
+  it.scoped("the ID token is validated by default: the account is its claims', the fake tenant's keys fetched", () =>
+    Effect.gen(function*() {
+      const endpoint = FakeEndpoint.make()
+      const tenant = OpenIdTenant.make()
+      const credential = yield* AuthorizationCodeCredential.makeWithoutTokenEndpoint(options()).pipe(
+        Effect.provide(Layer.merge(endpoint.layer, tenant.validatorLayer)),
+        Effect.orDie
+      )
+      yield* credential.getToken(scope)
+      const account = yield* credential.account
+      assert.deepStrictEqual(account._tag === "Some" ? account.value : undefined, {
+        homeAccountId: "oid-alice.home-tenant",
+        tenantId: "home-tenant",
+        username: "alice@contoso.example",
+        name: "Alice"
+      })
+      assert.deepStrictEqual(tenant.fetched, [
+        "/home-tenant/v2.0/.well-known/openid-configuration",
+        "/home-tenant/discovery/v2.0/keys"
+      ])
+    }).pipe(Effect.provide(TokenCache.layerMemory)))
+
+  it.scoped("without a validator in the context, building is refused before the code is sent", () =>
+    Effect.gen(function*() {
+      const endpoint = FakeEndpoint.make()
+      const error = yield* Effect.flip(
+        AuthorizationCodeCredential.makeWithoutTokenEndpoint(options()).pipe(Effect.provide(endpoint.layer))
+      )
+      assert.strictEqual(error.field, "validateIdToken")
+      assert.match(error.reason, /IdTokenValidator\.layer\(\)/)
+      assert.lengthOf(endpoint.calls, 0)
+    }).pipe(Effect.provide(TokenCache.layerMemory)))
+
+  it.scoped("validateIdToken: false, the opt-out for endpoints without signed ID tokens, needs no validator", () =>
+    Effect.gen(function*() {
+      const endpoint = FakeEndpoint.make()
+      const credential = yield* AuthorizationCodeCredential.makeWithoutTokenEndpoint({
+        ...options(),
+        validateIdToken: false
+      }).pipe(Effect.provide(endpoint.layer), Effect.orDie)
+      assert.strictEqual(yield* tokenOf(credential.getToken(scope)), "at-1")
     }).pipe(Effect.provide(TokenCache.layerMemory)))
 
   it.scoped("an http option out of bounds is refused even when the endpoint is provided", () =>

@@ -1,5 +1,6 @@
 import { isTokenCredential } from "@azure/core-auth"
 import { assert, describe, it } from "@effect/vitest"
+import { Effect } from "effect"
 import { inspect } from "node:util"
 import {
   AuthenticationError,
@@ -148,7 +149,12 @@ describe("Promise facade", () => {
     entra.script.push({
       _tag: "Respond",
       status: 200,
-      body: JSON.stringify({ token_type: "PoP", access_token: "at-pop", expires_in: 3600 })
+      body: JSON.stringify({
+        token_type: "PoP",
+        access_token: "at-pop",
+        expires_in: 3600,
+        id_token: Effect.runSync(ScriptedEntra.idToken())
+      })
     })
     assert.strictEqual((await credential.getToken(scope)).tokenType, "pop")
     assert.strictEqual((await credential.getToken(scope)).tokenType, "pop", "from the cache too")

@@ -19,12 +19,13 @@ export interface ClientCredentialOptions {
   readonly clientCertificate?: ClientCredential.CertificateOptions | undefined
   /** An Effect yielding a federated JWT, called for every token request (instead of a secret). */
   readonly clientAssertion?: ClientCredential.AssertionSource | undefined
-  /** The nonce of the authorize request: the ID token must carry it. Giving one turns on `validateIdToken`. */
+  /** The nonce of the authorize request: the ID token must carry it. */
   readonly nonce?: string | undefined
   /**
    * Validate the ID token of the code's redemption (signature against the tenant's keys, issuer, audience,
    * lifetime, nonce, tenant) with the context's `IdTokenValidator`, else one on the credential's `HttpClient`.
-   * Default: on when a `nonce` is given.
+   * Default `true`. Turn it off only where no signed ID token can come back: a fake `TokenEndpoint` in tests,
+   * or an endpoint that answers without `openid`; the account is then read from unverified claims.
    */
   readonly validateIdToken?: boolean | undefined
 }
@@ -35,12 +36,6 @@ export interface ClientCredentialSettings {
   readonly nonce: string | undefined
   readonly validateIdToken: boolean
 }
-
-/**
- * Whether the credential validates the ID token when neither `validateIdToken` nor `nonce` says: off for now, as
- * clients built on fake endpoints (unsigned ID tokens, no discovery) and tests on a TestClock at 1970 rely on it.
- */
-export const validateIdTokenByDefault = false
 
 const fail = (field: string, reason: string) => Either.left(new InvalidOptionError({ field, reason }))
 
@@ -84,7 +79,7 @@ export const checkClientCredential = (
     return {
       clientCredential,
       nonce: options.nonce,
-      validateIdToken: options.validateIdToken ?? (options.nonce !== undefined || validateIdTokenByDefault)
+      validateIdToken: options.validateIdToken ?? true
     }
   })
 

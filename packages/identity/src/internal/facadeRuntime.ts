@@ -13,6 +13,7 @@ import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
 import type { AuthenticationError, InvalidOptionError } from "../AuthenticationError.js"
 import * as Credential from "../AuthorizationCodeCredential.js"
+import * as IdTokenValidator from "../IdTokenValidator.js"
 import * as NodeHttp from "../NodeHttp.js"
 import * as TokenCache from "../TokenCache.js"
 import * as TokenEndpoint from "../TokenEndpoint.js"
@@ -35,6 +36,20 @@ const httpClient = (services: FacadeServices): Effect.Effect<HttpClient.HttpClie
     ? Effect.succeed(services.httpClient)
     : NodeHttp.sharedClient({ ca: services.ca })
 
+// One validator per HTTP client (the shared pool of a CA set, or the caller's client): every credential on it
+// shares the tenants' keys, so only the process's first sign-in per tenant fetches discovery and keys.
+const validators = new WeakMap<HttpClient.HttpClient, IdTokenValidator.Service>()
+
+const validatorOn = (client: HttpClient.HttpClient): IdTokenValidator.Service => {
+  const known = validators.get(client)
+  if (known !== undefined) return known
+  const made = Effect.runSync(
+    Effect.orDie(Effect.provideService(IdTokenValidator.make(), HttpClientTag.HttpClient, client))
+  )
+  validators.set(client, made)
+  return made
+}
+
 /** Builds the credential from settings the facade has validated already. Synchronous: nothing in it waits. */
 export const build = (settings: Credential.Settings, services: FacadeServices): Built => {
   const scope = Effect.runSync(Scope.make())
@@ -46,7 +61,8 @@ export const build = (settings: Credential.Settings, services: FacadeServices): 
         Effect.provideService(TokenEndpoint.make(settings.http), HttpClientTag.HttpClient, client)
       )
       const cache = services.tokenCache ?? (yield* TokenCache.makeMemory)
-      return yield* Credential.fromSettings(settings, cache, endpoint)
+      const validator = settings.validateIdToken ? validatorOn(client) : undefined
+      return yield* Credential.fromSettings(settings, cache, endpoint, validator)
     }).pipe(Scope.extend(scope))
   )
   return { service, scope }

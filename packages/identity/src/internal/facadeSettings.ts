@@ -2,13 +2,17 @@
  * The Promise facade's constructor arguments (both of `@azure/identity`'s forms) checked and turned into the Effect
  * credential's settings, so a wrong setting throws from `new`, before anything is sent.
  */
+import * as Clock from "effect/Clock"
 import * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
 import type { InvalidOptionError } from "../AuthenticationError.js"
 import * as Credential from "../AuthorizationCodeCredential.js"
+import * as ClientCredential from "../ClientCredential.js"
 import type { AuthorizationCodeCredentialOptions } from "../promise.js"
 import { facadeHttpOptions } from "./facadeOptions.js"
 import type { FacadeServices } from "./facadeRuntime.js"
+
+const clock = Clock.make()
 
 /** What the facade keeps from its arguments. */
 export interface FacadeSettings {
@@ -35,6 +39,8 @@ export const facadeSettings = (
   const redirectUri = withSecret ? fifth : fourth
   const http = facadeHttpOptions(options)
   if (Either.isLeft(http)) return Either.left(http.left)
+  const credential = ClientCredential.fromPromiseOptions(options)
+  if (Either.isLeft(credential)) return Either.left(credential.left)
   const settings = Credential.validateOptions({
     tenantId,
     clientId,
@@ -45,10 +51,15 @@ export const facadeSettings = (
     authority: options.authority ?? options.authorityHost,
     additionallyAllowedTenants: options.additionallyAllowedTenants,
     disableMultiTenantAuth: options.disableMultiTenantAuth,
+    ...credential.right,
+    nonce: options.nonce,
+    validateIdToken: options.validateIdToken,
     http: http.right
   }, {
     authority: process.env.AZURE_AUTHORITY_HOST,
-    disableMultiTenantAuth: Credential.parseFlag(process.env.AZURE_IDENTITY_DISABLE_MULTITENANTAUTH)
+    disableMultiTenantAuth: Credential.parseFlag(process.env.AZURE_IDENTITY_DISABLE_MULTITENANTAUTH),
+    // A certificate must be valid now: refused by the constructor rather than by Entra.
+    now: clock.unsafeCurrentTimeMillis()
   })
   return Either.map(settings, (settings) => ({
     settings,

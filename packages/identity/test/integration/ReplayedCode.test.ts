@@ -44,6 +44,7 @@ layer(E.EmulatorLive)("a replayed code never adopts another credential's sign-in
           const victimPkce = E.pkce()
           const emulator = yield* Emulator
           yield* emulator.reset()
+          yield* E.wallClock
           const { code } = yield* Effect.orDie(emulator.signIn({ codeChallenge: victimPkce.challenge }))
           const base = E.appOptions(emulator)
           const build = (options: Partial<AuthorizationCodeCredential.Options>) =>
@@ -98,6 +99,7 @@ layer(E.EmulatorLive)("a replayed code never adopts another credential's sign-in
           const context = yield* Layer.build(Layer.merge(E.HttpLive, cacheLayer()))
           const emulator = yield* Emulator
           yield* emulator.reset()
+          yield* E.wallClock
           const { challenge, verifier } = E.pkce()
           const { code, homeAccountId } = yield* Effect.orDie(emulator.signIn({ codeChallenge: challenge }))
           const options = E.appOptions(emulator)
