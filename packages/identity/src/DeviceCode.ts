@@ -21,7 +21,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import type * as Redacted from "effect/Redacted"
+import * as Redacted from "effect/Redacted"
 import type { AccessToken } from "./AccessToken.js"
 import type { AuthenticationError } from "./AuthenticationError.js"
 import { InvalidOptionError } from "./AuthenticationError.js"
@@ -156,6 +156,13 @@ const checkOptions = (options: Options) =>
       )
     }
     const authority = yield* Authority.normalizeAuthority(options.authority ?? Authority.defaultAuthority)
+    const secret = options.clientSecret
+    if (secret !== undefined && (!Redacted.isRedacted(secret) || typeof Redacted.value(secret) !== "string")) {
+      return yield* Either.left(new InvalidOptionError({ field: "clientSecret", reason: "must be a Redacted string" }))
+    }
+    if (secret !== undefined && Redacted.value(secret) === "") {
+      return yield* Either.left(new InvalidOptionError({ field: "clientSecret", reason: "the client secret is empty" }))
+    }
     const credential = yield* checkClientCredential({ ...options, clientId: options.clientId.trim() }, undefined)
     const http = yield* TokenEndpoint.validateOptions(options.http)
     return { tenantId, clientId: options.clientId.trim(), authority, credential, http }

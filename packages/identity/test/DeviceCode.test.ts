@@ -293,6 +293,8 @@ describe("DeviceCode", () => {
         clientAssertion: Effect.succeed(Redacted.make("jwt"))
       }))
       assert.strictEqual(twoCredentials.field, "clientAssertion")
+      const emptySecret = yield* Effect.flip(DeviceCode.make({ ...options, clientSecret: Redacted.make("") }))
+      assert.strictEqual(emptySecret.field, "clientSecret")
       const noClient = yield* Effect.flip(DeviceCode.make({ ...options, clientId: " " }))
       assert.strictEqual(noClient.field, "clientId")
       const noScope = yield* Effect.flip((yield* DeviceCode.make(options)).start([]))
