@@ -1,7 +1,7 @@
 import { Emulator } from "@effect-entra/emulator"
 import { FetchHttpClient, HttpClient, HttpClientResponse, HttpServer } from "@effect/platform"
 import { assert, layer } from "@effect/vitest"
-import { Context, Effect, Layer, Schema } from "effect"
+import { Context, Effect, Layer, Schema, TestClock } from "effect"
 import { DemoServerLive } from "../src/Demo.js"
 import { Profile } from "../src/ProfileService.js"
 
@@ -23,6 +23,9 @@ const startServer = (username?: string) =>
     }
   })
 
+// The emulator signs its ID tokens at the real time, and the credential validates them against the Effect clock.
+const wallClock = TestClock.setTime(Date.now())
+
 const ErrorBody = Schema.Struct({ error: Schema.String, message: Schema.String })
 
 // The server is called over real HTTP (fetch on loopback), as any other client of the application would.
@@ -31,6 +34,7 @@ layer(Layer.merge(Emulator.layer(), FetchHttpClient.layer))("the example HTTP se
     Effect.gen(function*() {
       const emulator = yield* Emulator.Emulator
       yield* emulator.reset()
+      yield* wallClock
       const server = yield* startServer()
       const first = yield* server.profile
       assert.strictEqual(first.preferred_username, "alice@contoso.example")
@@ -48,6 +52,7 @@ layer(Layer.merge(Emulator.layer(), FetchHttpClient.layer))("the example HTTP se
     Effect.gen(function*() {
       const emulator = yield* Emulator.Emulator
       yield* emulator.reset()
+      yield* wallClock
       const server = yield* startServer()
       const response = yield* server.get("/health")
       assert.strictEqual(response.status, 200)
@@ -60,6 +65,7 @@ layer(Layer.merge(Emulator.layer(), FetchHttpClient.layer))("the example HTTP se
     Effect.gen(function*() {
       const emulator = yield* Emulator.Emulator
       yield* emulator.reset()
+      yield* wallClock
       const server = yield* startServer("bob@contoso.example")
       const before = yield* server.profile
       yield* emulator.challengeResource({ access_token: { nbf: { essential: true, value: "1604106651" } } })
@@ -78,6 +84,7 @@ layer(Layer.merge(Emulator.layer(), FetchHttpClient.layer))("the example HTTP se
     Effect.gen(function*() {
       const emulator = yield* Emulator.Emulator
       yield* emulator.reset()
+      yield* wallClock
       const server = yield* startServer()
       yield* server.profile
       // The refresh token is revoked and the API challenges the access token: nothing is left to sign with.

@@ -1,6 +1,6 @@
 import { Emulator } from "@effect-entra/emulator"
 import { assert, layer } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, TestClock } from "effect"
 import { demo } from "../src/Demo.js"
 
 // `yield* Emulator` (the bare tag, as in earlier versions) and `Emulator.Emulator` are the same tag.
@@ -9,6 +9,8 @@ layer(Emulator.layer())("the example service graph against the emulator", (it) =
     Effect.gen(function*() {
       const emulator = yield* Emulator
       yield* emulator.reset()
+      // The emulator signs its ID tokens at the real time; the credential validates them against the Effect clock.
+      yield* TestClock.setTime(Date.now())
       const { afterChallenge, profile } = yield* demo()
       assert.strictEqual(profile.preferred_username, "alice@contoso.example")
       assert.strictEqual(profile.name, "Alice Example")
@@ -26,6 +28,8 @@ layer(Emulator.layer())("the example service graph against the emulator", (it) =
     Effect.gen(function*() {
       const emulator = yield* Emulator
       yield* emulator.reset()
+      // The emulator signs its ID tokens at the real time; the credential validates them against the Effect clock.
+      yield* TestClock.setTime(Date.now())
       const { profile } = yield* demo("bob@contoso.example")
       assert.strictEqual(profile.name, "Bob Example")
     }))

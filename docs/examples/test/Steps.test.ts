@@ -62,7 +62,8 @@ describe("the steps, as a user composes them", () => {
     Effect.gen(function*() {
       const sent: Array<string> = []
       const audit: Array<string> = []
-      const options = { ...RedirectRoute.client, authorizationCode: Redacted.make("code-1") }
+      // The fake endpoint issues no ID token: these credentials opt out of its validation, explicitly.
+      const options = { ...RedirectRoute.client, authorizationCode: Redacted.make("code-1"), validateIdToken: false }
       const context = yield* Layer.build(
         TestSteps.AuditedCredentialLive(options, audit).pipe(Layer.provide(TestSteps.FakeEntraLive(sent)))
       )
@@ -79,7 +80,8 @@ describe("the steps, as a user composes them", () => {
   it.scoped("a policy from a layer: renewed 10 minutes before expiry", () =>
     Effect.gen(function*() {
       const sent: Array<string> = []
-      const options = { ...RedirectRoute.client, authorizationCode: Redacted.make("code-1") }
+      // The fake endpoint issues no ID token: these credentials opt out of its validation, explicitly.
+      const options = { ...RedirectRoute.client, authorizationCode: Redacted.make("code-1"), validateIdToken: false }
       const context = yield* Layer.build(
         RefreshPolicies.withPolicy(AuthorizationCodeCredential.layerWithoutTokenEndpoint(options)).pipe(
           Layer.provide(TestSteps.FakeEntraLive(sent))

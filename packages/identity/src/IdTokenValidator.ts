@@ -94,13 +94,16 @@ export class IdTokenValidator extends Context.Tag("@effect-entra/identity/IdToke
 export const missingIdToken = (): AuthenticationError => invalid("the answer holds no ID token to validate")
 
 /**
- * Validation was asked for, but no validator was provided: the sign-in fails closed.
+ * Validation was asked for, but no validator was provided: the sign-in fails closed, before the code is sent.
  *
  * @since 0.1.0
  * @category errors
  */
 export const missingValidator = (): AuthenticationError =>
-  invalid("the ID token must be validated, but no IdTokenValidator was provided")
+  invalid(
+    "the ID token must be validated, but no IdTokenValidator was provided, so the code was not sent: provide " +
+      "IdTokenValidator.layer(), or set validateIdToken: false"
+  )
 
 const claim = (claims: IdTokenClaims, name: string) =>
   typeof claims[name] === "string" && claims[name] !== "" ? claims[name] as string : undefined

@@ -296,11 +296,19 @@ describe("RedeemCode with a validator", () => {
       }))
   }
 
-  it.scoped("validateIdToken: true without a validator fails closed", () =>
+  it.scoped("validateIdToken: true without a validator fails closed, before the code is sent", () =>
     Effect.gen(function*() {
       yield* TestClock.setTime(now)
+      let sent = 0
+      const counting = Layer.succeed(
+        TokenEndpoint.TokenEndpoint,
+        TokenEndpoint.TokenEndpoint.of({
+          redeemCode: () => Effect.sync(() => sent++).pipe(Effect.zipRight(Effect.die("must not be sent"))),
+          redeemRefreshToken: () => Effect.die("unused")
+        })
+      )
       const context = yield* Layer.build(
-        Layer.provideMerge(RedeemCode.layer, Layer.merge(answering(sign(goodClaims())), TokenCache.layerMemory))
+        Layer.provideMerge(RedeemCode.layer, Layer.merge(counting, TokenCache.layerMemory))
       )
       const step = yield* Effect.provide(RedeemCode.RedeemCode, context)
       const request = TokenRequest.make(client, "api://resource/.default")
@@ -311,6 +319,7 @@ describe("RedeemCode with a validator", () => {
       }))
       assert.strictEqual(error.reason, "InvalidIdToken")
       assert.match(error.errorResponse.errorDescription, /no IdTokenValidator/)
+      assert.strictEqual(sent, 0)
     }))
 
   it.scoped("validateIdToken: false skips the validator of the context", () =>

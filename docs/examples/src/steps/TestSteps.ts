@@ -12,7 +12,11 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 
-/** A token endpoint that answers every request with a fresh one-hour token for one user: no HTTP at all. */
+/**
+ * A token endpoint that answers every request with a fresh one-hour token for one user: no HTTP at all. It sends
+ * no ID token, so a credential on it sets `validateIdToken: false` (a fake that signs ID tokens and serves its keys
+ * to an `IdTokenValidator` could keep the validation on).
+ */
 export const fakeEndpoint = (sent: Array<string> = []): TokenEndpoint.Service => {
   const clientInfo = Buffer.from(JSON.stringify({ uid: "oid-alice", utid: "home-tenant" })).toString("base64url")
   const answer = (grant: string) =>
