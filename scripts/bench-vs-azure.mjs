@@ -50,14 +50,19 @@ async function parent(argv) {
   }
   if (flag("help", false)) {
     console.log(
-      "node scripts/bench-vs-azure.mjs [--quick] [--cold=30] [--sizes=1,1000,100000] [--fill-seconds=90]\n" +
-        "  [--emulator-fill=1000|all] [--concurrency=100] [--only=effect-entra|azure-identity] [--out=docs] [--no-write]"
+      "node scripts/bench-vs-azure.mjs [--quick] [--cold=30] [--cold-rounds=1] [--cold-only] [--sizes=1,1000,100000]\n" +
+        "  [--fill-seconds=90] [--emulator-fill=1000|all] [--concurrency=100] [--only=effect-entra|azure-identity]\n" +
+        "  [--cpu-prof=DIR] [--out=docs] [--no-write]"
     )
     return
   }
   const quick = flag("quick", false) === true
   const options = {
     cold: Number(flag("cold", quick ? 10 : 30)),
+    // Rounds of the first cold scenario, the libraries alternating (ABBA) so that a load change hits both alike.
+    coldRounds: Number(flag("cold-rounds", 1)),
+    coldOnly: flag("cold-only", false) === true,
+    cpuProf: flag("cpu-prof", false) === false ? undefined : Path.resolve(String(flag("cpu-prof"))),
     sizes: String(flag("sizes", quick ? "1,1000,10000" : "1,1000,100000")).split(",").map(Number),
     fillSeconds: Number(flag("fill-seconds", quick ? 20 : 90)),
     concurrency: Number(flag("concurrency", 100)),
@@ -109,17 +114,33 @@ async function parent(argv) {
       const codes = []
       for (let i = 0; i < (extra.codes ?? 1); i++) codes.push(await signIn())
       await emulator.clearRequests()
-      const result = await runChild({ ...base, ...extra, lib, scenario, codes }, timeoutMs, emulator.caFile)
+      const result = await runChild(
+        { ...base, ...extra, lib, scenario, codes },
+        timeoutMs,
+        emulator.caFile,
+        options.cpuProf
+      )
       const all = await emulator.requests()
       return { ...result, emulatorRequests: summarizeRequests(all) }
     }
 
-    for (const lib of options.libs) {
-      log(`${LABELS[lib]}: cold redeem × ${options.cold} (+3 warm-up)`)
-      const cold = await run(lib, "cold", { codes: options.cold + 3, warmup: 3 }, 120_000)
-      versions = { ...versions, ...cold.versions }
-      results[key(lib)].cold = cold
+    const rounds = Object.fromEntries(options.libs.map((lib) => [lib, []]))
+    for (let round = 0; round < options.coldRounds; round++) {
+      const order = round % 2 === 0 ? options.libs : [...options.libs].reverse()
+      for (const lib of order) {
+        log(`${LABELS[lib]}: cold redeem × ${options.cold} (+3 warm-up), round ${round + 1} of ${options.coldRounds}`)
+        const cold = await run(lib, "cold", { codes: options.cold + 3, warmup: 3 }, 120_000)
+        versions = { ...versions, ...cold.versions }
+        rounds[lib].push(cold)
+      }
     }
+    for (const lib of options.libs) results[key(lib)].cold = mergeRounds(rounds[lib])
+    if (!options.coldOnly) await otherScenarios(run)
+  } finally {
+    await emulator.close()
+  }
+  // The scenarios after the first cold one.
+  async function otherScenarios(run) {
     for (const lib of options.libs) {
       log(`${LABELS[lib]}: cold redeem with another credential open × ${options.cold} (+3 warm-up)`)
       results[key(lib)].coldBesideOpen = await run(
@@ -159,8 +180,6 @@ async function parent(argv) {
         (options.fillSeconds * options.sizes.length + 120) * 1000
       )
     }
-  } finally {
-    await emulator.close()
   }
 
   const cpus = Os.cpus()
@@ -206,7 +225,27 @@ async function parent(argv) {
   log("done")
 }
 
-function runChild(params, timeoutMs, caFile) {
+/**
+ * One library's cold rounds as one result: the median is the median of the rounds' medians (each round a fresh
+ * process), and every round's median is kept so that the spread is visible.
+ */
+function mergeRounds(rounds) {
+  const failed = rounds.find((r) => r.error !== undefined)
+  if (failed !== undefined || rounds.length === 1) return failed ?? rounds[0]
+  const medians = rounds.map((r) => r.ms.median)
+  const all = rounds.flatMap((r) => r.msSamples)
+  return {
+    ...rounds[0],
+    samples: rounds[0].samples,
+    rounds: rounds.length,
+    roundMedians: medians.map((m) => Number(m.toFixed(3))),
+    ms: { ...stats(all), median: median(medians) },
+    cpuMs: { median: median(rounds.map((r) => r.cpuMs.median)) },
+    msSamples: all
+  }
+}
+
+function runChild(params, timeoutMs, caFile, cpuProfDir) {
   const env = { ...process.env }
   // Nothing may leave the machine: no proxy, the emulator as authority host.
   for (const k of Object.keys(env)) if (/^(https?|all|no)_proxy$/i.test(k)) delete env[k]
@@ -216,7 +255,8 @@ function runChild(params, timeoutMs, caFile) {
   env.BENCH_CHILD = JSON.stringify(params)
   delete env.AZURE_LOG_LEVEL
   return new Promise((resolve) => {
-    const proc = spawn(process.execPath, ["--max-old-space-size=4096", scriptPath, "--child"], {
+    const profile = cpuProfDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${cpuProfDir}`]
+    const proc = spawn(process.execPath, ["--max-old-space-size=4096", ...profile, scriptPath, "--child"], {
       env,
       stdio: ["ignore", "pipe", "inherit"]
     })
@@ -270,11 +310,26 @@ function markdownTable(report) {
   const ratio = (x, y) => (x > 0 && y > 0 ? `${(y / x).toFixed(y / x >= 10 ? 0 : 1)}×` : "–")
   const err = (r) => (r?.error === undefined ? undefined : `error: ${r.error}`)
   rows.push([
-    `Cold redeem (new credential + first getToken), median of ${a.cold?.samples ?? b.cold?.samples ?? "?"}`,
+    `Cold redeem (new credential + first getToken), median of ${a.cold?.samples ?? b.cold?.samples ?? "?"}${
+      a.cold?.rounds === undefined ? "" : ` (median of ${a.cold.rounds} rounds' medians)`
+    }`,
     err(a.cold) ?? formatNs(a.cold?.ms?.median * 1e6),
     err(b.cold) ?? formatNs(b.cold?.ms?.median * 1e6),
     ratio(a.cold?.ms?.median, b.cold?.ms?.median)
   ])
+  if (a.cold?.roundMedians !== undefined || b.cold?.roundMedians !== undefined) {
+    const list = (r) => r?.roundMedians?.map((ms) => formatNs(ms * 1e6)).join(", ") ?? "–"
+    const ratios = (a.cold?.roundMedians ?? []).map((ms, i) => ratio(ms, b.cold?.roundMedians?.[i]))
+    rows.push(["Cold redeem, each round's median", list(a.cold), list(b.cold), ratios.join(", ")])
+  }
+  if (a.cold?.cpuMs !== undefined || b.cold?.cpuMs !== undefined) {
+    rows.push([
+      "Cold redeem: the client process's CPU time (user + system), median",
+      formatNs(a.cold?.cpuMs?.median * 1e6),
+      formatNs(b.cold?.cpuMs?.median * 1e6),
+      ratio(a.cold?.cpuMs?.median, b.cold?.cpuMs?.median)
+    ])
+  }
   if (a.coldBesideOpen !== undefined || b.coldBesideOpen !== undefined) {
     rows.push([
       "Cold redeem while another credential is open (a server with users signed in)",
@@ -554,16 +609,28 @@ async function cold(lib, params) {
     open = lib.create(params.codes[0])
     await open.getToken(HOT(params))
   }
+  // This process's CPU time per redemption (the emulator runs in the parent): what a library can cut.
+  const cpuSamples = []
   for (const [i, code] of params.codes.slice(open === undefined ? 0 : 1).entries()) {
+    const cpuStart = process.cpuUsage()
     const start = performance.now()
     const credential = lib.create(code)
     await credential.getToken(HOT(params))
     const ms = performance.now() - start
+    const cpu = process.cpuUsage(cpuStart)
     await lib.close(credential)
-    if (i >= params.warmup) samples.push(ms)
+    if (i >= params.warmup) {
+      samples.push(ms)
+      cpuSamples.push((cpu.user + cpu.system) / 1000)
+    }
   }
   if (open !== undefined) await lib.close(open)
-  return { samples: samples.length, ms: stats(samples), msSamples: samples.map((x) => Number(x.toFixed(3))) }
+  return {
+    samples: samples.length,
+    ms: stats(samples),
+    msSamples: samples.map((x) => Number(x.toFixed(3))),
+    cpuMs: stats(cpuSamples)
+  }
 }
 
 async function concurrent(lib, params) {

@@ -1,5 +1,7 @@
+import { HttpClientError, HttpClientRequest, HttpClientResponse } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Redacted } from "effect"
+import { Effect, Redacted, Stream } from "effect"
+import { readBounded } from "../src/internal/boundedBody.js"
 import * as TokenEndpoint from "../src/TokenEndpoint.js"
 import * as ScriptedEntra from "./fixtures/ScriptedEntra.js"
 
@@ -102,4 +104,45 @@ describe("bounded responses", () => {
       assert.isTrue(error.errorResponse.errorDescription.startsWith("AADSTS70008: ddd"))
       assert.isAtMost((error.body ?? "").length, 9 * 1024)
     }))
+
+  describe("readBounded", () => {
+    const request = HttpClientRequest.post("https://login.example/t/oauth2/v2.0/token")
+    const answer = (body: string, headers: Record<string, string>) =>
+      HttpClientResponse.fromWeb(request, new Response(body, { status: 200, headers }))
+    // The same response, but reading its `stream` fails: only a whole-body read can succeed.
+    const withoutStream = (response: HttpClientResponse.HttpClientResponse) =>
+      Object.create(response, {
+        stream: {
+          value: Stream.fail(new HttpClientError.ResponseError({ request, response, reason: "Decode" }))
+        }
+      }) as HttpClientResponse.HttpClientResponse
+
+    it.effect("a body whose length is declared is read whole, in one step, not chunk by chunk", () =>
+      Effect.gen(function*() {
+        const body = JSON.stringify({ access_token: "at" })
+        const read = yield* readBounded(withoutStream(answer(body, { "content-length": `${body.length}` })), 1024)
+        assert.deepStrictEqual(read, { _tag: "Text", text: body })
+      }))
+
+    it.effect("a body without a declared length is still read through the cap's chunk loop", () =>
+      Effect.gen(function*() {
+        const read = yield* readBounded(withoutStream(answer("{}", {})), 1024)
+        assert.strictEqual(read._tag, "Broken")
+      }))
+
+    it.effect("a declared length the body does not keep (a client that does not frame by it) is still capped", () =>
+      Effect.gen(function*() {
+        const read = yield* readBounded(answer("x".repeat(5000), { "content-length": "10" }), 1024)
+        assert.deepStrictEqual(read, { _tag: "TooLarge", maxBytes: 1024 })
+      }))
+
+    it.effect("a declared body that breaks off is Broken, with the client's error as cause", () =>
+      Effect.gen(function*() {
+        const response = answer("{}", { "content-length": "2" })
+        const failing = new HttpClientError.ResponseError({ request, response, reason: "Decode" })
+        const broken = Object.create(response, { arrayBuffer: { value: Effect.fail(failing) } })
+        const read = yield* readBounded(broken as HttpClientResponse.HttpClientResponse, 1024)
+        assert.deepStrictEqual(read, { _tag: "Broken", cause: failing })
+      }))
+  })
 })
