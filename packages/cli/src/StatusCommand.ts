@@ -14,6 +14,7 @@ import * as CliSettings from "./CliSettings.js"
 import * as Output from "./Output.js"
 import * as Session from "./Session.js"
 import { sanitizeInline } from "./TerminalText.js"
+import * as TokenOutput from "./TokenOutput.js"
 
 /**
  * @since 0.1.0
@@ -69,10 +70,7 @@ export const formatIn = (ms: number): string => {
  * @since 0.1.0
  * @category formatting
  */
-export const isoTime = (ms: number): string => {
-  const date = new Date(ms)
-  return Number.isNaN(date.getTime()) ? "invalid" : date.toISOString().replace(/\.\d{3}Z$/, "Z")
-}
+export const isoTime: (ms: number) => string = TokenOutput.isoTime
 
 const describeAccount = (
   account: TokenCache.AccountEntry,

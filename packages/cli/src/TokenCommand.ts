@@ -10,15 +10,14 @@ import * as TokenCache from "@effect-entra/identity/TokenCache"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"
-import type * as Option from "effect/Option"
-import * as Redacted from "effect/Redacted"
+import * as Option from "effect/Option"
 import { EmulatorNotRunningError, NotSignedInError, SettingsError, TokenRequestError } from "./CliError.js"
 import * as CliOptions from "./CliOptions.js"
 import * as CliSettings from "./CliSettings.js"
 import * as EmulatorInfo from "./EmulatorInfo.js"
 import * as Output from "./Output.js"
 import * as Session from "./Session.js"
-import * as StatusCommand from "./StatusCommand.js"
+import * as TokenOutput from "./TokenOutput.js"
 
 /**
  * @since 0.1.0
@@ -28,22 +27,46 @@ export interface TokenInput {
   readonly flags: CliSettings.Flags
   readonly scopes: ReadonlyArray<string>
   readonly account: Option.Option<string>
+  /** `--json`: the same as `--output json`. */
   readonly json: boolean
+  /** `--output`: text (the default), json, tsv or none. */
+  readonly output?: Option.Option<string> | undefined
+  readonly query?: Option.Option<string> | undefined
 }
 
 /**
- * What `--json` prints.
+ * What `--output json` prints.
  *
  * @since 0.1.0
  * @category models
  */
-export interface TokenJson {
-  readonly token: string
-  /** ISO 8601. */
-  readonly expiresOn: string
-  readonly tokenType: string
-  readonly scopes: ReadonlyArray<string>
-  readonly tenantId: string
+export type TokenJson = TokenOutput.TokenJson
+
+/**
+ * The output options from `--output`, `--json` and `--query`; a contradiction or an unknown value is a usage error.
+ *
+ * @since 0.1.0
+ * @category parsing
+ */
+export const outputOptions = (input: {
+  readonly json: boolean
+  readonly output?: Option.Option<string> | undefined
+  readonly query?: Option.Option<string> | undefined
+}): Effect.Effect<TokenOutput.Options, SettingsError> => {
+  const output = Option.getOrUndefined(input.output ?? Option.none())
+  const format = output === undefined ? (input.json ? "json" : "text") : TokenOutput.parseFormat(output)
+  if (TokenOutput.isInvalid(format)) return Effect.fail(new SettingsError({ reason: format.reason }))
+  if (input.json && format !== "json") {
+    return Effect.fail(
+      new SettingsError({ reason: `--json contradicts --output ${format} (--json means --output json)` })
+    )
+  }
+  const queryText = Option.getOrUndefined(input.query ?? Option.none())
+  if (queryText === undefined) return Effect.succeed({ format })
+  const query = TokenOutput.parseQuery(queryText)
+  return TokenOutput.isInvalid(query)
+    ? Effect.fail(new SettingsError({ reason: query.reason }))
+    : Effect.succeed({ format, query })
 }
 
 /**
@@ -53,6 +76,7 @@ export interface TokenJson {
  * @category handlers
  */
 export const token = Effect.fn("TokenCommand.token")(function*(input: TokenInput) {
+  const output = yield* outputOptions(input)
   // The credential's own reading of scopes: space-separated, trimmed, de-duplicated; none at all is refused here.
   const scopes = input.scopes.length === 0 ? [] : TokenCache.parseScopes(input.scopes)
   if (isInvalidOptionError(scopes) || scopes.length === 0) {
@@ -97,18 +121,14 @@ export const token = Effect.fn("TokenCommand.token")(function*(input: TokenInput
     })
   )
 
-  if (input.json) {
-    const json: TokenJson = {
-      token: Redacted.value(accessToken.token),
-      expiresOn: StatusCommand.isoTime(accessToken.expiresOnTimestamp),
-      tokenType: accessToken.tokenType,
-      scopes,
-      tenantId: settings.tenantId
-    }
-    yield* Output.line(JSON.stringify(json, null, 2))
-  } else {
-    yield* Output.line(Redacted.value(accessToken.token))
-  }
+  const text = TokenOutput.render({
+    accessToken: accessToken.token,
+    expiresOnTimestamp: accessToken.expiresOnTimestamp,
+    tokenType: accessToken.tokenType,
+    tenantId: settings.tenantId,
+    scopes
+  }, output)
+  if (text !== undefined) yield* Output.line(text)
 })
 
 /**
@@ -126,12 +146,32 @@ export const command = Command.make(
       Options.repeated
     ),
     account: CliOptions.account,
-    json: CliOptions.json.pipe(
-      Options.withDescription("Print {token, expiresOn, tokenType, scopes, tenantId} as JSON instead of the bare token")
+    output: Options.text("output").pipe(
+      Options.withAlias("o"),
+      Options.withDescription(
+        "text (the bare token, the default), json (accessToken, expiresOn, expires_on, tenant, tokenType, scopes), " +
+          "tsv (those values on one line) or none"
+      ),
+      Options.optional
+    ),
+    json: CliOptions.json.pipe(Options.withDescription("The same as --output json")),
+    query: Options.text("query").pipe(
+      Options.withDescription(
+        "Print only these fields: a name (accessToken, expires_on, ...) or a list [accessToken, expires_on]; as JSON " +
+          "with --output json, else the raw values separated by tabs"
+      ),
+      Options.optional
     )
   },
   (parsed) =>
-    token({ flags: CliOptions.toFlags(parsed), scopes: parsed.scopes, account: parsed.account, json: parsed.json })
+    token({
+      flags: CliOptions.toFlags(parsed),
+      scopes: parsed.scopes,
+      account: parsed.account,
+      json: parsed.json,
+      output: parsed.output,
+      query: parsed.query
+    })
 ).pipe(
   Command.withDescription(
     "Print an access token for the signed-in account: from the cache, or renewed with the cached refresh token."
