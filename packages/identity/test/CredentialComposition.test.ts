@@ -117,6 +117,26 @@ describe("the credential composes its steps", () => {
       ])
     }).pipe(Effect.provide(TokenCache.layerMemory)))
 
+  it.scoped("make() validates by default: an unsigned ID token is InvalidIdToken and nothing is cached", () =>
+    Effect.gen(function*() {
+      const entra = ScriptedEntra.make()
+      const code = entra.issueCode(ScriptedEntra.alice)
+      const unsigned = `${Buffer.from("{\"alg\":\"none\"}").toString("base64url")}.${
+        Buffer.from(JSON.stringify({ oid: "oid-mallory", tid: "home-tenant", aud: "client-1" })).toString("base64url")
+      }.`
+      entra.script.push({
+        _tag: "Respond",
+        status: 200,
+        body: JSON.stringify({ token_type: "Bearer", access_token: "at-forged", expires_in: 3600, id_token: unsigned })
+      })
+      const credential = yield* ScriptedEntra.credential(entra, code).pipe(Effect.orDie)
+      const error = yield* Effect.flip(credential.getToken(scope))
+      assert.strictEqual(error._tag === "AuthenticationError" ? error.reason : error._tag, "InvalidIdToken")
+      assert.isTrue((yield* credential.account)._tag === "None")
+      assert.isUndefined(credential.unsafeCachedToken(scope))
+      assert.lengthOf(yield* Effect.flatMap(TokenCache.TokenCache, (cache) => cache.listAccounts), 0)
+    }).pipe(Effect.provide(TokenCache.layerMemory)))
+
   it.scoped("without a validator in the context, building is refused before the code is sent", () =>
     Effect.gen(function*() {
       const endpoint = FakeEndpoint.make()
