@@ -22,18 +22,14 @@
  *
  * @since 0.1.0
  */
-import * as Cause from "effect/Cause"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
-import * as Redacted from "effect/Redacted"
 import * as Runtime from "effect/Runtime"
 import type * as Scope from "effect/Scope"
-import type { AccessToken } from "./AccessToken.js"
 import type { AuthenticationError } from "./AuthenticationError.js"
 import { unsafeMake } from "./internal/azureCredentialService.js"
+import { effectBackedCredential } from "./internal/azureEffectBacked.js"
 import * as AzureErrors from "./internal/azureErrors.js"
 import * as TokenCredential from "./TokenCredential.js"
 
@@ -200,26 +196,7 @@ export const fromAzureError: (
 export const fromService = (
   service: TokenCredential.Service,
   runtime: Runtime.Runtime<never> = Runtime.defaultRuntime
-): EffectBackedCredential => {
-  const run = Runtime.runPromiseExit(runtime)
-  return {
-    async getToken(scopes: string | Array<string>, options?: AzureGetTokenOptions): Promise<AzureAccessToken> {
-      const signal = options?.abortSignal
-      if (signal?.aborted === true) throw abortError()
-      const effect = service.getToken(scopes, {
-        claims: options?.claims,
-        tenantId: options?.tenantId,
-        enableCae: options?.enableCae
-      })
-      const exit = await run(effect, signal === undefined ? undefined : { signal })
-      if (Exit.isSuccess(exit)) return toAzureAccessToken(exit.value)
-      const failure = Cause.failureOption(exit.cause)
-      if (Option.isSome(failure)) throw failure.value
-      if (Cause.isInterruptedOnly(exit.cause)) throw abortError()
-      throw Cause.squash(exit.cause)
-    }
-  }
-}
+): EffectBackedCredential => effectBackedCredential(service, runtime)
 
 /**
  * The `TokenCredential` in the context as an Azure `TokenCredential`, running on the current runtime.
@@ -239,17 +216,3 @@ export const toAzure: Effect.Effect<EffectBackedCredential, never, TokenCredenti
     return fromService(service, runtime)
   }
 )
-
-const toAzureAccessToken = (token: AccessToken): AzureAccessToken => {
-  const tokenType = token.tokenType.toLowerCase() === "pop" ? "pop" : "Bearer"
-  return token.refreshAfterTimestamp === undefined
-    ? { token: Redacted.value(token.token), expiresOnTimestamp: token.expiresOnTimestamp, tokenType }
-    : {
-      token: Redacted.value(token.token),
-      expiresOnTimestamp: token.expiresOnTimestamp,
-      refreshAfterTimestamp: token.refreshAfterTimestamp,
-      tokenType
-    }
-}
-
-const abortError = () => new DOMException("The operation was aborted.", "AbortError")

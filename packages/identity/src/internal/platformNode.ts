@@ -1,5 +1,6 @@
 import type * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import type * as Undici from "@effect/platform-node/Undici"
+import * as HttpClient from "@effect/platform/HttpClient"
 import * as Effect from "effect/Effect"
 import { describeCause, PlatformNodeMissingError } from "./platformNodeError.js"
 
@@ -20,11 +21,13 @@ const isNotFound = (cause: unknown): boolean => {
 }
 
 // Loaded the way this module's own `@effect/platform` was: from the CommonJS build, `import()` would bring in the
-// ESM copies of `effect` and `@effect/platform` beside the CommonJS ones this code already uses.
+// ESM copies of `effect` and `@effect/platform` beside the CommonJS ones this code already uses. A bundle (the
+// Promise facade) has a copy of its own, not the one in `require.cache`, so it takes the `import()` it bundles.
 const loadedByRequire = (): boolean => {
   if (typeof require !== "function") return false
   try {
-    return require.cache[require.resolve("@effect/platform/HttpClient")] !== undefined
+    const cached = require.cache[require.resolve("@effect/platform/HttpClient")]
+    return (cached?.exports as typeof HttpClient | undefined)?.HttpClient === HttpClient.HttpClient
   } catch {
     return false
   }
