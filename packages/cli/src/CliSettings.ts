@@ -12,24 +12,22 @@
  * the cache encryption key only from `EFFECT_ENTRA_CACHE_KEY` (and, while rotating, the keys it replaces from
  * `EFFECT_ENTRA_CACHE_PREVIOUS_KEYS`, separated by commas). The config file and `emulator.json` are read only when
  * they and the cache folder are the current user's and not symbolic links (else a {@link CacheNotWritableError}).
+ * The default scopes of `token` and `login` come from `EFFECT_ENTRA_SCOPE`, else `"scopes"` in the config file.
  *
  * @since 0.1.0
  */
-import * as Authority from "@effect-entra/identity/Authority"
 import * as CacheEncryption from "@effect-entra/identity/CacheEncryption"
-import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Option from "effect/Option"
-import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
-import * as Schema from "effect/Schema"
 import * as Os from "node:os"
 import * as Path from "node:path"
-import type { EmulatorNotRunningError } from "./CliError.js"
-import { CacheNotWritableError, SettingsError } from "./CliError.js"
+import type { CacheNotWritableError, EmulatorNotRunningError } from "./CliError.js"
+import { SettingsError } from "./CliError.js"
 import * as EmulatorInfo from "./EmulatorInfo.js"
-import * as Session from "./Session.js"
+import * as configFile from "./internal/configFile.js"
+import { Env } from "./internal/environment.js"
+import * as settingsParts from "./internal/settingsParts.js"
 
 /**
  * What the flags said (each `None` when not given).
@@ -55,6 +53,17 @@ export interface Flags {
 export type Source = "flag" | "env" | "config" | "emulator" | "default"
 
 /**
+ * The default scopes and where they came from.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface DefaultScopes {
+  readonly scopes: ReadonlyArray<string>
+  readonly source: "env" | "config"
+}
+
+/**
  * The resolved settings.
  *
  * @since 0.1.0
@@ -73,6 +82,8 @@ export interface Settings {
   readonly redirectPort: number
   /** The scopes `login` asks for besides `openid profile offline_access`, unless `--scope` is given. */
   readonly loginScopes: ReadonlyArray<string>
+  /** The scopes `token` and `login` use without `--scope`, when the environment or the config file sets them. */
+  readonly defaultScopes?: DefaultScopes | undefined
   readonly cacheDir: string
   readonly cacheKey: Redacted.Redacted<string> | undefined
   /** Keys an encrypted cache may still be sealed with while rotating (`EFFECT_ENTRA_CACHE_PREVIOUS_KEYS`). */
@@ -90,26 +101,18 @@ export interface Settings {
 
 /**
  * `<cache-dir>/config.json`. Every field optional; unknown fields are refused (a typo should not be ignored).
+ * `scopes` are the default scopes of `login` and `token`.
  *
  * @since 0.1.0
  * @category models
  */
-export const ConfigFile = Schema.Struct({
-  authority: Schema.optional(Schema.String),
-  tenantId: Schema.optional(Schema.String),
-  clientId: Schema.optional(Schema.String),
-  clientSecret: Schema.optional(Schema.String),
-  redirectUri: Schema.optional(Schema.String),
-  scopes: Schema.optional(Schema.Array(Schema.String))
-})
+export const ConfigFile: typeof configFile.ConfigFile = configFile.ConfigFile
 
 /**
  * @since 0.1.0
  * @category models
  */
-export interface ConfigFile extends Schema.Schema.Type<typeof ConfigFile> {}
-
-const decodeConfigFile = Schema.decodeUnknownEither(Schema.parseJson(ConfigFile), { onExcessProperty: "error" })
+export interface ConfigFile extends configFile.ConfigFile {}
 
 /**
  * Defaults.
@@ -117,31 +120,7 @@ const decodeConfigFile = Schema.decodeUnknownEither(Schema.parseJson(ConfigFile)
  * @since 0.1.0
  * @category constants
  */
-export const defaults = {
-  tenantId: "organizations",
-  redirectUri: "http://127.0.0.1/callback",
-  loginScopes: ["https://graph.microsoft.com/User.Read"]
-} as const
-
-const nonEmpty = (name: string) =>
-  Config.option(Config.string(name)).pipe(
-    Config.map(Option.filter((value) => value.trim() !== "")),
-    Config.map(Option.map((value) => value.trim()))
-  )
-
-const nonEmptyRedacted = (name: string) =>
-  Config.option(Config.redacted(name)).pipe(Config.map(Option.filter((value) => Redacted.value(value) !== "")))
-
-const Env = Config.all({
-  cacheDir: nonEmpty("EFFECT_ENTRA_CACHE_DIR"),
-  cacheKey: nonEmptyRedacted("EFFECT_ENTRA_CACHE_KEY"),
-  cachePreviousKeys: nonEmptyRedacted("EFFECT_ENTRA_CACHE_PREVIOUS_KEYS"),
-  stateHome: nonEmpty("XDG_STATE_HOME"),
-  authority: nonEmpty("AZURE_AUTHORITY_HOST"),
-  tenantId: nonEmpty("AZURE_TENANT_ID"),
-  clientId: nonEmpty("AZURE_CLIENT_ID"),
-  clientSecret: nonEmptyRedacted("AZURE_CLIENT_SECRET")
-})
+export const defaults: typeof settingsParts.defaults = settingsParts.defaults
 
 /**
  * The cache folder from the flag and the environment.
@@ -177,55 +156,49 @@ const expandHome = (path: string) =>
  * @since 0.1.0
  * @category resolution
  */
-export const readConfigFile = (cacheDir: string): Effect.Effect<ConfigFile, SettingsError | CacheNotWritableError> =>
-  Effect.gen(function*() {
-    const file = Path.join(cacheDir, "config.json")
-    const text = yield* Session.readPrivateFile(file, 0o077).pipe(
-      Effect.map(Option.getOrUndefined),
-      Effect.mapError((error) =>
-        error.reason === "Unsafe"
-          ? new CacheNotWritableError({
-            detail: `refusing the config file ${file}: ${error.detail}`,
-            hint: "use a folder of your own, closed to other users, with --cache-dir or EFFECT_ENTRA_CACHE_DIR",
-            cause: error
-          })
-          : new SettingsError({ reason: `cannot read the config file ${file}: ${error.detail}` })
-      )
-    )
-    if (text === undefined) return {}
-    const decoded = decodeConfigFile(text)
-    if (Either.isLeft(decoded)) {
-      // The parse error names paths, never values (a value could be the secret).
-      const issues = ParseResult.ArrayFormatter.formatErrorSync(decoded.left)
-        .map((issue) => issue.path.length > 0 ? `${issue.path.join(".")}: ${issue.message}` : "not a JSON object")
-      const detail = issues.map((issue) => issue.replace(/, actual .*$/s, "").replace(/\s*\n\s*/g, " ")).join("; ")
-      return yield* new SettingsError({ reason: `invalid config file ${file}: ${detail}` })
-    }
-    return decoded.right
-  })
+export const readConfigFile: (cacheDir: string) => Effect.Effect<ConfigFile, SettingsError | CacheNotWritableError> =
+  configFile.readConfigFile
 
-const checkRedirectUri = (uri: string, source: string): Either.Either<string, SettingsError> => {
-  const fail = (why: string) =>
-    Either.left(new SettingsError({ reason: `invalid redirect URI from ${source}: ${why}` }))
-  let url: URL
-  try {
-    url = new URL(uri)
-  } catch {
-    return fail(`"${uri}" is not an absolute URL`)
-  }
-  if (url.protocol !== "http:") return fail("a loopback redirect URI uses http (RFC 8252 §7.3)")
-  if (url.hostname !== "127.0.0.1" && url.hostname !== "localhost") {
-    return fail("the host must be 127.0.0.1 or localhost (the CLI listens on loopback only)")
-  }
-  if (url.search !== "" || url.hash !== "" || url.username !== "") {
-    return fail("no query, fragment or credentials allowed")
-  }
-  url.port = ""
-  return Either.right(url.toString())
-}
+const readEnv = Env.pipe(
+  Effect.mapError((error) => new SettingsError({ reason: `cannot read the environment: ${error.message}` }))
+)
+
+const pickDefaultScopes = (env: Env, file: ConfigFile): DefaultScopes | undefined =>
+  Option.isSome(env.scope)
+    ? { scopes: [env.scope.value], source: "env" }
+    : file.scopes !== undefined && file.scopes.length > 0
+    ? { scopes: file.scopes, source: "config" }
+    : undefined
 
 /**
- * Resolves the settings. With `emulator.checkReachable`, `--emulator` also checks that the emulator answers.
+ * The default scopes of `token` and `login` (without `--scope`): `EFFECT_ENTRA_SCOPE` (space-separated), else
+ * `"scopes"` in the config file (not read with `--emulator`); `undefined` when neither is set.
+ *
+ * @since 0.1.0
+ * @category resolution
+ */
+export const resolveDefaultScopes = (
+  flags: Flags
+): Effect.Effect<DefaultScopes | undefined, SettingsError | CacheNotWritableError> =>
+  Effect.gen(function*() {
+    const env = yield* readEnv
+    if (Option.isSome(env.scope)) return pickDefaultScopes(env, {})
+    if (flags.emulator) return undefined
+    const { cacheDir } = yield* resolveCacheDir(flags.cacheDir)
+    return pickDefaultScopes(env, yield* readConfigFile(cacheDir))
+  })
+
+/**
+ * Where the default scopes can be set, for a message.
+ *
+ * @since 0.1.0
+ * @category resolution
+ */
+export const defaultScopesHint = (cacheDir: string): string =>
+  `set EFFECT_ENTRA_SCOPE or put "scopes" in ${configFile.configFilePath(cacheDir)}`
+
+/**
+ * Resolves the settings. With `checkEmulatorReachable`, `--emulator` also checks that the emulator answers.
  *
  * @since 0.1.0
  * @category resolution
@@ -236,82 +209,28 @@ export const resolve = (
 ): Effect.Effect<Settings, SettingsError | EmulatorNotRunningError | CacheNotWritableError> =>
   Effect.gen(function*() {
     const { cacheDir, source: cacheDirSource } = yield* resolveCacheDir(flags.cacheDir)
-    const env = yield* Env.pipe(
-      Effect.mapError((error) => new SettingsError({ reason: `cannot read the environment: ${error.message}` }))
-    )
+    const env = yield* readEnv
     const emulator = flags.emulator
       ? yield* EmulatorInfo.read(cacheDir, { checkReachable: options.checkEmulatorReachable })
       : undefined
     const file = emulator === undefined ? yield* readConfigFile(cacheDir) : {}
-
-    const pick = <A>(
-      candidates: ReadonlyArray<readonly [Source, A | undefined]>
-    ): readonly [Source, A] | undefined => candidates.find((c): c is readonly [Source, A] => c[1] !== undefined)
-
-    const [authoritySource, rawAuthority] = pick<string>([
-      ["flag", Option.getOrUndefined(flags.authority)],
-      ...(emulator !== undefined
-        ? [["emulator", emulator.authority] as const]
-        : [["env", Option.getOrUndefined(env.authority)] as const, ["config", file.authority] as const]),
-      ["default", Authority.defaultAuthority]
-    ])!
-    const authority = Authority.normalizeAuthority(rawAuthority)
-    if (Either.isLeft(authority)) {
-      return yield* new SettingsError({
-        reason: `invalid authority (from ${authoritySource}): ${authority.left.reason}`
-      })
-    }
-
-    const [tenantSource, tenantId] = pick<string>([
-      ["flag", Option.getOrUndefined(flags.tenant)],
-      ...(emulator !== undefined
-        ? [["emulator", emulator.tenantId] as const]
-        : [["env", Option.getOrUndefined(env.tenantId)] as const, ["config", file.tenantId] as const]),
-      ["default", defaults.tenantId]
-    ])!
-    const tenant = Authority.validateTenantId(tenantId)
-    if (Either.isLeft(tenant)) {
-      return yield* new SettingsError({ reason: `invalid tenant (from ${tenantSource}): ${tenant.left.reason}` })
-    }
-
-    const client = pick<string>([
-      ["flag", Option.getOrUndefined(flags.clientId)],
-      ...(emulator !== undefined
-        ? [["emulator", emulator.clientId] as const]
-        : [["env", Option.getOrUndefined(env.clientId)] as const, ["config", file.clientId] as const])
-    ])
-    if (client === undefined || client[1].trim() === "") {
-      return yield* new SettingsError({
-        reason: "no client (application) id: pass --client-id, set AZURE_CLIENT_ID, put \"clientId\" in " +
-          `${Path.join(cacheDir, "config.json")}, or use --emulator`
-      })
-    }
-
+    const { authority, client, tenant } = yield* settingsParts.resolveIdentity(flags, env, file, emulator, cacheDir)
+    const { redirectPort, redirectUri } = yield* settingsParts.resolveRedirect(flags, file)
     // A secret never comes from a flag (it would land in shell history and `ps`).
     const clientSecret = emulator !== undefined
       ? undefined
       : Option.getOrUndefined(env.clientSecret) ??
         (file.clientSecret !== undefined && file.clientSecret !== "" ? Redacted.make(file.clientSecret) : undefined)
-
-    const redirectUri = yield* checkRedirectUri(
-      file.redirectUri ?? defaults.redirectUri,
-      file.redirectUri !== undefined ? "the config file" : "the defaults"
-    )
-    const redirectPort = Option.getOrElse(flags.redirectPort ?? Option.none(), () => 0)
-    if (!Number.isInteger(redirectPort) || redirectPort < 0 || redirectPort > 65535) {
-      return yield* new SettingsError({
-        reason: `--redirect-port must be an integer between 1 and 65535 (0 picks a free port), got ${redirectPort}`
-      })
-    }
-
+    const defaultScopes = pickDefaultScopes(env, file)
     return {
-      authority: authority.right,
-      tenantId: tenant.right,
-      clientId: client[1].trim(),
+      authority: authority[1],
+      tenantId: tenant[1],
+      clientId: client[1],
       clientSecret,
       redirectUri,
       redirectPort,
-      loginScopes: file.scopes !== undefined && file.scopes.length > 0 ? file.scopes : defaults.loginScopes,
+      loginScopes: defaultScopes?.scopes ?? defaults.loginScopes,
+      defaultScopes,
       cacheDir,
       cacheKey: Option.getOrUndefined(env.cacheKey),
       cachePreviousKeys: Option.match(env.cachePreviousKeys, {
@@ -320,6 +239,6 @@ export const resolve = (
       }),
       ca: emulator?.caPem,
       emulator,
-      sources: { authority: authoritySource, tenantId: tenantSource, clientId: client[0], cacheDir: cacheDirSource }
+      sources: { authority: authority[0], tenantId: tenant[0], clientId: client[0], cacheDir: cacheDirSource }
     }
   })

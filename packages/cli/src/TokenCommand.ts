@@ -70,6 +70,38 @@ export const outputOptions = (input: {
 }
 
 /**
+ * The scopes to ask for: `--scope`, else the default scopes (`EFFECT_ENTRA_SCOPE`, `"scopes"` in the config file),
+ * read the credential's way (space-separated, trimmed, de-duplicated). None at all is a usage error.
+ *
+ * @since 0.1.0
+ * @category parsing
+ */
+export const requestedScopes = Effect.fnUntraced(function*(
+  flags: CliSettings.Flags,
+  scopeFlags: ReadonlyArray<string>
+) {
+  const example = "e.g. --scope https://graph.microsoft.com/.default"
+  const defaults = scopeFlags.length > 0 ? undefined : yield* CliSettings.resolveDefaultScopes(flags)
+  if (scopeFlags.length === 0 && defaults === undefined) {
+    const { cacheDir } = yield* CliSettings.resolveCacheDir(flags.cacheDir)
+    return yield* new SettingsError({
+      reason: `at least one --scope is required, ${example} (for a default, ${CliSettings.defaultScopesHint(cacheDir)})`
+    })
+  }
+  const scopes = TokenCache.parseScopes(defaults?.scopes ?? scopeFlags)
+  if (isInvalidOptionError(scopes) || scopes.length === 0) {
+    const from = defaults === undefined
+      ? "--scope"
+      : defaults.source === "env"
+      ? "EFFECT_ENTRA_SCOPE"
+      : "\"scopes\" in the config file"
+    const why = isInvalidOptionError(scopes) ? scopes.reason : "no scope"
+    return yield* new SettingsError({ reason: `${from}: ${why}, ${example}` })
+  }
+  return scopes
+})
+
+/**
  * Prints a token (or its JSON) on stdout.
  *
  * @since 0.1.0
@@ -77,12 +109,7 @@ export const outputOptions = (input: {
  */
 export const token = Effect.fn("TokenCommand.token")(function*(input: TokenInput) {
   const output = yield* outputOptions(input)
-  // The credential's own reading of scopes: space-separated, trimmed, de-duplicated; none at all is refused here.
-  const scopes = input.scopes.length === 0 ? [] : TokenCache.parseScopes(input.scopes)
-  if (isInvalidOptionError(scopes) || scopes.length === 0) {
-    const why = isInvalidOptionError(scopes) ? `--scope: ${scopes.reason}` : "at least one --scope is required"
-    return yield* new SettingsError({ reason: `${why}, e.g. --scope https://graph.microsoft.com/.default` })
-  }
+  const scopes = yield* requestedScopes(input.flags, input.scopes)
   const settings = yield* CliSettings.resolve(input.flags, { checkEmulatorReachable: false })
   const cache = yield* Session.openCache(settings)
   const account = yield* Session.selectAccount(cache, settings, input.account)
@@ -142,7 +169,10 @@ export const command = Command.make(
   {
     ...CliOptions.common,
     scopes: Options.text("scope").pipe(
-      Options.withDescription("Scope of the token, e.g. https://graph.microsoft.com/.default (repeatable, required)"),
+      Options.withDescription(
+        "Scope of the token, e.g. https://graph.microsoft.com/.default (repeatable; else EFFECT_ENTRA_SCOPE or " +
+          "\"scopes\" in the config file)"
+      ),
       Options.repeated
     ),
     account: CliOptions.account,

@@ -132,6 +132,34 @@ describe("CliSettings", () => {
       assert.include(redirect.message, "the host must be 127.0.0.1 or localhost")
     }))
 
+  it.effect("default scopes: EFFECT_ENTRA_SCOPE, else the config file's \"scopes\" (not read with --emulator)", () =>
+    Effect.gen(function*() {
+      const cacheDir = withConfigFile({ clientId: "c", scopes: ["api://config/read"] })
+      const byFlags = flags({ cacheDir: Option.some(cacheDir) })
+      assert.deepStrictEqual(yield* CliSettings.resolveDefaultScopes(byFlags).pipe(withEnv({})), {
+        scopes: ["api://config/read"],
+        source: "config"
+      })
+      assert.deepStrictEqual(
+        yield* CliSettings.resolveDefaultScopes(byFlags).pipe(
+          withEnv({ EFFECT_ENTRA_SCOPE: "api://env/a api://env/b" })
+        ),
+        { scopes: ["api://env/a api://env/b"], source: "env" }
+      )
+      const emulatorFlags = flags({ cacheDir: Option.some(cacheDir), emulator: true })
+      assert.isUndefined(yield* CliSettings.resolveDefaultScopes(emulatorFlags).pipe(withEnv({})))
+      assert.isUndefined(
+        yield* CliSettings.resolveDefaultScopes(flags({ cacheDir: Option.some(tempDir()) })).pipe(withEnv({}))
+      )
+      // login asks for the same scopes; without any, its built-in default.
+      const settings = yield* resolve(byFlags)
+      assert.deepStrictEqual(settings.loginScopes, ["api://config/read"])
+      assert.deepStrictEqual(settings.defaultScopes, { scopes: ["api://config/read"], source: "config" })
+      const bare = yield* resolve(flags({ cacheDir: Option.some(tempDir()), clientId: Option.some("c") }))
+      assert.isUndefined(bare.defaultScopes)
+      assert.deepStrictEqual(bare.loginScopes, CliSettings.defaults.loginScopes)
+    }))
+
   it.effect("a config redirect URI keeps its path and loses any port", () =>
     Effect.gen(function*() {
       const cacheDir = withConfigFile({ clientId: "c", redirectUri: "http://localhost:8400/auth/done" })

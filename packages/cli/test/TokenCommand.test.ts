@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { headlessSignIn, run, signInUrl, start, tempDir } from "./fixtures/cli.js"
+import * as Fs from "node:fs"
+import * as Path from "node:path"
+import { cleanEnv, headlessSignIn, run, signInUrl, start, tempDir } from "./fixtures/cli.js"
 import type { RunningEmulator } from "./fixtures/emulator.js"
 import { record, startEmulator } from "./fixtures/emulator.js"
 
@@ -67,5 +69,46 @@ describe.concurrent("effect-entra token output for scripts", () => {
       expect(result.stdout).toBe("")
       expect(result.stderr).toContain(message)
     }
+  })
+})
+
+describe.concurrent("effect-entra default scopes", () => {
+  it("token without --scope uses \"scopes\" from the config file, else EFFECT_ENTRA_SCOPE", async () => {
+    const bare = (await token()).stdout.trim()
+    // The same authority and app as --emulator, given by the config file, so the signed-in account is found.
+    const configured = tempDir()
+    Fs.copyFileSync(Path.join(cacheDir, "token-cache.json"), Path.join(configured, "token-cache.json"))
+    Fs.writeFileSync(
+      Path.join(configured, "config.json"),
+      JSON.stringify({
+        authority: emulator.authority,
+        tenantId: emulator.defaults.tenantId,
+        clientId: emulator.defaults.publicClientId,
+        scopes: [graph]
+      }),
+      { mode: 0o600 }
+    )
+    const fromConfig = await run(
+      ["token", "--cache-dir", configured],
+      cleanEnv({ NODE_EXTRA_CA_CERTS: emulator.caFile })
+    )
+    expect(fromConfig.stderr).toBe("")
+    expect(fromConfig).toMatchObject({ code: 0, stdout: `${bare}\n` })
+    const fromEnv = await run(
+      ["token", "--emulator", "--cache-dir", cacheDir],
+      cleanEnv({ EFFECT_ENTRA_SCOPE: ` ${graph} ` })
+    )
+    expect(fromEnv).toMatchObject({ code: 0, stdout: `${bare}\n` })
+  })
+
+  it("login without --scope asks for EFFECT_ENTRA_SCOPE", async () => {
+    const running = start(
+      ["login", "--emulator", "--no-browser", "--cache-dir", cacheDir, "--timeout", "1m"],
+      cleanEnv({ EFFECT_ENTRA_SCOPE: emulator.defaults.scope })
+    )
+    const url = await signInUrl(running)
+    running.child.kill("SIGINT")
+    await running.exit
+    expect(url.searchParams.get("scope")).toBe(`openid profile offline_access ${emulator.defaults.scope}`)
   })
 })
