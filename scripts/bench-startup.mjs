@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Start-up, side by side: a fresh `node` that imports a credential and constructs it (no request), then exits;
-// and the `effect-entra` bin (`--version`, and `token` from a warm cache against the emulator).
+// the Effect API's root import (ESM and CommonJS); and the `effect-entra` bin (`--version`, and `token` from a
+// warm cache against the emulator).
 // Wall time is measured around the child process; memory is the child's peak RSS. Medians of --runs (default 15).
 //
 //   node scripts/bench-startup.mjs [--runs 15] [--json] [--cpu-prof DIR]     (after `pnpm build`)
@@ -89,6 +90,17 @@ const results = [
       "-e",
       `const { AuthorizationCodeCredential } = require("@effect-entra/identity/promise"); new AuthorizationCodeCredential${construct}\n${reportRss}`
     ],
+    { cwd: identity }
+  ),
+  // The Effect API: importing the root only (it must load without the optional @effect/platform-node).
+  await measure(
+    "@effect-entra/identity (root import: ESM)",
+    evalModule(`import * as Identity from "@effect-entra/identity"; void Identity.NodeHttp`),
+    { cwd: identity }
+  ),
+  await measure(
+    "@effect-entra/identity (root require: CJS)",
+    ["-e", `const Identity = require("@effect-entra/identity"); void Identity.NodeHttp\n${reportRss}`],
     { cwd: identity }
   ),
   await measure(

@@ -6,16 +6,22 @@
 //   facade and the Effect API each sign in against the packed emulator; `effect-entra` (the packed CLI) prints
 //   its version and starts the emulator;
 // - a CommonJS app (moduleResolution node10) type-checked, compiled and run with `require`;
-// - the CLI alone: no other package installed, and `effect-entra emulator` says how to install the emulator.
+// - the CLI alone: no other package installed, and `effect-entra emulator` says how to install the emulator;
+// - identity with only `effect` and `@effect/platform` (no optional `@effect/platform-node`): the root imports
+//   (ESM and CommonJS) and `/promise` load, the facade gets a token, and `NodeHttp.layer()` names what is missing;
+// - with --yarn, identity installed by yarn classic (`npx yarn@1`) with the README's yarn line's ranges, run the
+//   same way (its own network fetches: about a minute more).
 //
-//   node scripts/packed-install.mjs [--keep]        (the root `test` script runs it)
+//   node scripts/packed-install.mjs [--keep] [--yarn]        (the root `test` script runs it)
 import * as ChildProcess from "node:child_process"
 import * as Fs from "node:fs"
+import { createRequire } from "node:module"
 import * as Os from "node:os"
 import * as Path from "node:path"
 
 const root = Path.resolve(import.meta.dirname, "..")
 const keep = process.argv.includes("--keep")
+const withYarn = process.argv.includes("--yarn")
 const published = ["identity", "emulator", "cache-redis", "cli"]
 const pnpm = ["npx", "--yes", "pnpm@10.34.9"]
 const bin = (name) => Path.join(root, "node_modules/.bin", name)
@@ -113,6 +119,65 @@ void main().catch((error: unknown) => {
 })
 `
 
+// The root (Effect API) and the Promise facade, without TypeScript: one token from the facade, and what building
+// `NodeHttp.layer()` does (it needs the optional @effect/platform-node). Prints one JSON line.
+const rootCheck = `
+async function check(Identity, Facade, Effect, Layer, Cause, Option) {
+  const s = JSON.parse(process.env.EMULATOR_SIGN_IN)
+  const credential = new Facade.AuthorizationCodeCredential(s.tenantId, s.clientId, s.clientSecret, s.code,
+    s.redirectUri, { authority: s.authority, ca: s.ca })
+  const token = await credential.getToken(s.scope)
+  await credential.close()
+  const exit = await Effect.runPromiseExit(Effect.scoped(Layer.build(Identity.NodeHttp.layer())))
+  let layer = "built"
+  if (exit._tag === "Failure") {
+    const defect = Option.getOrUndefined(Cause.dieOption(exit.cause))
+    layer = defect?._tag === "PlatformNodeMissingError" && defect.message.includes("npm i @effect/platform-node")
+      ? "PlatformNodeMissingError"
+      : Cause.pretty(exit.cause)
+  }
+  console.log(JSON.stringify({ modules: Object.keys(Identity).length, facade: token.token.length > 0, layer }))
+}
+`
+const rootFiles = {
+  "esm.mjs": `import * as Identity from "@effect-entra/identity"
+import * as Facade from "@effect-entra/identity/promise"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+${rootCheck}
+await check(Identity, Facade, Effect, Layer, Cause, Option)
+`,
+  "cjs.cjs": `${rootCheck}
+check(require("@effect-entra/identity"), require("@effect-entra/identity/promise"), require("effect/Effect"),
+  require("effect/Layer"), require("effect/Cause"), require("effect/Option")).catch((error) => {
+  console.error(error)
+  process.exitCode = 1
+})
+`
+}
+
+// Runs an app's esm.mjs and cjs.cjs, each with a code of its own from `emulator` (in this process: asynchronous).
+const runRootChecks = async (dir, emulator, expectedLayer) => {
+  for (const file of ["esm.mjs", "cjs.cjs"]) {
+    const d = emulator.defaults
+    const { code } = await emulator.signIn()
+    const signIn = { ...d, code, authority: emulator.authority, ca: emulator.caPem }
+    const output = await runAsync(process.execPath, [file], {
+      cwd: dir,
+      env: { ...process.env, EMULATOR_SIGN_IN: JSON.stringify(signIn) }
+    })
+    const result = JSON.parse(output.trim().split("\n").at(-1))
+    if (result.modules < 20 || !result.facade || result.layer !== expectedLayer) {
+      throw new Error(`${Path.basename(dir)}/${file}: ${output}`)
+    }
+  }
+}
+
+const packageCount = (dir) =>
+  Fs.readdirSync(Path.join(dir, "node_modules/.pnpm")).filter((entry) => entry.includes("@")).length
+
 const work = Fs.mkdtempSync(Path.join(Os.tmpdir(), "effect-entra-packed-"))
 try {
   // 1. Build once (incremental), then pack without each package's prepack doing it again.
@@ -179,7 +244,9 @@ try {
     return dir
   }
 
-  const [esm, cjs, cliOnly] = await Promise.all([
+  const yarnInstall = withYarn ? yarnApp(work, tarballs["@effect-entra/identity"], rootFiles) : undefined
+  yarnInstall?.catch(() => undefined) // awaited below; this only keeps an early failure from being unhandled
+  const [esm, cjs, cliOnly, rootOnly] = await Promise.all([
     app("esm-app", {
       type: "module",
       dependencies: deps(Object.keys(tarballs), effectPeers)
@@ -220,9 +287,12 @@ try {
       }),
       "src/main.ts": cjsProgram
     }),
-    app("cli-only", { dependencies: deps(["@effect-entra/cli"]) }, {})
+    app("cli-only", { dependencies: deps(["@effect-entra/cli"]) }, {}),
+    app("root-only", {
+      dependencies: deps(["@effect-entra/identity"], { effect: "^3.22.4", "@effect/platform": "^0.97.1" })
+    }, rootFiles)
   ])
-  step("installed the tarballs into three apps")
+  step("installed the tarballs into four apps")
   await Promise.all([runAsync(process.execPath, [tsc, "-p", esm]), runAsync(process.execPath, [tsc, "-p", cjs])])
   const esmRun = run(process.execPath, ["dist/main.js"], { cwd: esm })
   if (!esmRun.stdout.includes("facade ok") || !esmRun.stdout.includes("effect ok")) {
@@ -244,6 +314,26 @@ try {
     throw new Error(`effect-entra emulator without the emulator: ${missing.status}\n${missing.stderr}`)
   }
   step("the CLI installs alone and says how to get the emulator")
+
+  if (Fs.existsSync(Path.join(rootOnly, "node_modules/@effect/platform-node"))) {
+    throw new Error("the root-only app has @effect/platform-node: it proves nothing")
+  }
+  const { startEmulator } = createRequire(Path.join(esm, "package.json"))("@effect-entra/emulator")
+  const emulator = await startEmulator()
+  try {
+    await runRootChecks(rootOnly, emulator, "PlatformNodeMissingError")
+    step(
+      `identity with effect and @effect/platform only (${packageCount(rootOnly)} packages): the root (ESM, ` +
+        "CommonJS) and /promise load, the facade got its tokens, NodeHttp.layer() names @effect/platform-node"
+    )
+    if (yarnInstall !== undefined) {
+      const yarnDir = await yarnInstall
+      await runRootChecks(yarnDir, emulator, "built")
+      step("yarn classic installed identity with the README's ranges; the root, /promise and NodeHttp ran")
+    }
+  } finally {
+    await emulator.close()
+  }
 } finally {
   if (keep) console.log(`packed-install: kept ${work}`)
   else Fs.rmSync(work, { recursive: true, force: true })
@@ -274,4 +364,25 @@ async function checkCli(dir) {
   child.kill("SIGINT")
   await exited
   if (Fs.existsSync(Path.join(cacheDir, "emulator.json"))) throw new Error("effect-entra emulator left emulator.json")
+}
+
+// yarn classic, from the npm registry: the tarball and the README's yarn line's ranges, installed in one go.
+async function yarnApp(work, identityTarball, files) {
+  const dir = Path.join(work, "yarn-app")
+  Fs.mkdirSync(dir, { recursive: true })
+  const dependencies = {
+    "@effect-entra/identity": `file:${identityTarball}`,
+    effect: "^3.22",
+    "@effect/platform": "^0.97",
+    "@effect/platform-node": "^0.108"
+  }
+  Fs.writeFileSync(Path.join(dir, "package.json"), JSON.stringify({ name: "yarn-app", private: true, dependencies }))
+  for (const [file, text] of Object.entries(files)) Fs.writeFileSync(Path.join(dir, file), text)
+  const yarnStarted = Date.now()
+  await runAsync("npx", ["--yes", "yarn@1", "install", "--non-interactive", "--no-lockfile", "--silent"], {
+    cwd: dir,
+    env: { ...process.env, YARN_CACHE_FOLDER: Path.join(work, "yarn-cache") }
+  })
+  step(`yarn classic installed its app in ${((Date.now() - yarnStarted) / 1000).toFixed(1)} s`)
+  return dir
 }
