@@ -11,11 +11,15 @@ import type { FileSystem } from "@effect/platform/FileSystem"
 import type { Path } from "@effect/platform/Path"
 import type { Terminal } from "@effect/platform/Terminal"
 import * as Cause from "effect/Cause"
+import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as CliError from "./CliError.js"
+import * as Help from "./Help.js"
+import * as Arguments from "./internal/arguments.js"
 import * as Output from "./Output.js"
+import * as TerminalText from "./TerminalText.js"
 import { version } from "./Version.js"
 
 export {
@@ -43,14 +47,17 @@ const subcommands: Record<string, () => Promise<{ readonly command: Subcommand }
   emulator: () => import("./EmulatorCommand.js")
 }
 
+const description = "Sign in to Microsoft Entra ID from a terminal (in the system browser with PKCE, or with a " +
+  "device code) and get access tokens from a persistent cache."
+
 const root = (commands: readonly [Subcommand, ...Array<Subcommand>]) =>
-  Command.make("effect-entra").pipe(
-    Command.withDescription(
-      "Sign in to Microsoft Entra ID from a terminal (authorization code + PKCE in the system browser) and get " +
-        "access tokens from a persistent cache."
-    ),
-    Command.withSubcommands(commands)
-  )
+  Command.make("effect-entra").pipe(Command.withDescription(description), Command.withSubcommands(commands))
+
+/** The subcommand the arguments name (their first word that is not a flag), if it is one. */
+const subcommandOf = (argv: ReadonlyArray<string>): string | undefined => {
+  const first = argv.slice(2).find((arg) => !arg.startsWith("-"))
+  return first !== undefined && Object.hasOwn(subcommands, first) ? first : undefined
+}
 
 /**
  * The root command for these arguments (the whole `process.argv`): with only the subcommand they name when the
@@ -62,22 +69,43 @@ const root = (commands: readonly [Subcommand, ...Array<Subcommand>]) =>
  */
 export const commandFor = (argv: ReadonlyArray<string>) =>
   Effect.promise(async () => {
-    const first = argv.slice(2).find((arg) => !arg.startsWith("-"))
-    const only = first !== undefined && Object.hasOwn(subcommands, first) ? subcommands[first] : undefined
+    const only = subcommandOf(argv)
     const [head, ...tail] = only !== undefined
-      ? [await only()]
+      ? [await subcommands[only]!()]
       : await Promise.all(Object.values(subcommands).map((load) => load()))
     return root([head!.command, ...tail.map((module) => module.command)])
   })
 
+const helpOf = (argv: ReadonlyArray<string>, color: boolean) =>
+  Effect.promise(async () => {
+    const only = subcommandOf(argv)
+    if (only !== undefined) return Help.renderCommand(only, (await subcommands[only]!()).command, { color })
+    const loaded = await Promise.all(
+      Object.entries(subcommands).map(async ([name, load]) => [name, (await load()).command] as const)
+    )
+    return Help.renderRoot(description, loaded, { color })
+  })
+
 /**
- * Parses the arguments and runs the command (the whole `process.argv`, executable included).
+ * Parses the arguments and runs the command (the whole `process.argv`, executable included). `--help` (and no
+ * arguments at all) print the help rendered by {@link Help}; `--no-color` is read here.
  *
  * @since 0.1.0
  * @category running
  */
 export const run = (argv: ReadonlyArray<string>) =>
-  Effect.flatMap(commandFor(argv), (command) => Command.run(command, { name: "effect-entra", version })(argv))
+  Effect.suspend(() => {
+    const parsed = Arguments.parse(argv)
+    const color = TerminalText.useColor({ isTTY: process.stdout.isTTY, env: process.env, noColorFlag: parsed.noColor })
+    if (parsed.refused !== undefined) return Effect.fail(new CliError.SettingsError({ reason: parsed.refused }))
+    if (parsed.help) return Effect.flatMap(helpOf(parsed.argv, color), Output.trusted)
+    return Effect.flatMap(commandFor(parsed.argv), (command) =>
+      Console.consoleWith((base) =>
+        Command.run(command, { name: "effect-entra", version })(parsed.argv).pipe(
+          Effect.withConsole(Arguments.console(color)(base))
+        )
+      ))
+  })
 
 const messageOf = (message: unknown): string =>
   Array.isArray(message) ? message.map((part) => messageOf(part)).join(" ") : String(message)
@@ -117,8 +145,16 @@ export const main = (
   run(argv).pipe(
     Effect.as<number>(CliError.ExitCode.Success),
     Effect.catchAll((error) => {
-      // @effect/cli has already printed the usage error and the help.
-      if (ValidationError.isValidationError(error)) return Effect.succeed(CliError.ExitCode.Usage)
+      if (ValidationError.isValidationError(error)) {
+        const command = subcommandOf(argv)
+        const text = Help.helpDocText(error.error).replace(/\s*\n\s*/g, " ").trim()
+        return Effect.as(
+          Output.info(
+            `effect-entra: ${text} (see \`effect-entra ${command === undefined ? "" : `${command} `}--help\`)`
+          ),
+          CliError.ExitCode.Usage
+        )
+      }
       if (isCliError(error)) {
         return Effect.as(Output.info(`effect-entra: ${error.message}`), CliError.exitCodeOf(error))
       }

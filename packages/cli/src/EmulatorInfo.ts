@@ -13,6 +13,7 @@ import * as Schema from "effect/Schema"
 import * as Fs from "node:fs/promises"
 import * as Https from "node:https"
 import * as Path from "node:path"
+import type { NotSignedInError } from "./CliError.js"
 import { CacheNotWritableError, EmulatorNotRunningError } from "./CliError.js"
 import * as Session from "./Session.js"
 
@@ -169,12 +170,52 @@ export const read = (
       try: () => Fs.readFile(info.caFile, "utf8"),
       catch: () => notRunning(`its CA certificate ${info.caFile} is gone`)
     })
-    if (options.checkReachable) {
-      yield* Effect.tryPromise({
-        try: () => health(info.authority, caPem),
-        catch: (error) => notRunning(`${info.authority} does not answer: ${(error as Error).message}`)
-      })
-    }
-    return { ...info, caPem }
+    const running = { ...info, caPem }
+    if (options.checkReachable) yield* checkAnswers(cacheDir, running)
+    return running
   })
 }
+
+/**
+ * Asks a recorded emulator for its health: an {@link EmulatorNotRunningError} when it does not answer.
+ *
+ * @since 0.1.0
+ * @category reading
+ */
+export const checkAnswers = (
+  cacheDir: string,
+  emulator: RunningEmulator
+): Effect.Effect<void, EmulatorNotRunningError> =>
+  Effect.tryPromise({
+    try: () => health(emulator.authority, emulator.caPem),
+    catch: (error) =>
+      new EmulatorNotRunningError({
+        infoFile: filePath(cacheDir),
+        detail: `${emulator.authority} does not answer: ${(error as Error).message}`
+      })
+  })
+
+/**
+ * With `--emulator`, a "not signed in" is checked against the emulator before it is reported: an `emulator.json`
+ * left by an emulator that has stopped would otherwise read as "not signed in", and signing in cannot work until it
+ * is started again. Only the failure pays for the check; a token served from the cache does not.
+ *
+ * @since 0.1.0
+ * @category reading
+ */
+export const explainNotSignedIn = (settings: {
+  readonly cacheDir: string
+  readonly emulator: RunningEmulator | undefined
+}) =>
+<A, E, R>(
+  self: Effect.Effect<A, E | NotSignedInError, R>
+): Effect.Effect<A, E | NotSignedInError | EmulatorNotRunningError, R> =>
+  settings.emulator === undefined
+    ? self
+    : Effect.catchIf(
+      self,
+      (error): error is NotSignedInError =>
+        typeof error === "object" && error !== null &&
+        (error as { readonly _tag?: unknown })._tag === "NotSignedInError",
+      (error) => Effect.zipRight(checkAnswers(settings.cacheDir, settings.emulator!), Effect.fail(error))
+    )

@@ -38,3 +38,13 @@ export const infoSync = (text: string): void => {
   // The clearing sequence is ours, added after the text is cleaned.
   process.stderr.write(`${process.stderr.isTTY === true ? "\r\x1b[2K" : ""}${sanitizeForTerminal(text)}\n`)
 }
+
+/**
+ * Writes text the CLI composed itself (its help, with its own colour codes) on stdout, as it is: nothing in it comes
+ * from the network or a token.
+ *
+ * @since 0.1.0
+ * @category writing
+ */
+export const trusted = (text: string): Effect.Effect<void> =>
+  Effect.sync(() => void process.stdout.write(text.endsWith("\n") ? text : `${text}\n`))

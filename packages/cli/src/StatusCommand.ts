@@ -102,7 +102,8 @@ const describeAccount = (
  * @category handlers
  */
 export const status = Effect.fn("StatusCommand.status")(function*(input: StatusInput) {
-  const settings = yield* CliSettings.resolve(input.flags, { checkEmulatorReachable: false })
+  // A stopped emulator is reported as such rather than as the cache's view of it (a stale emulator.json).
+  const settings = yield* CliSettings.resolve(input.flags, { checkEmulatorReachable: true })
   const cache = yield* Session.openCache(settings)
   const signedIn = yield* Session.accounts(cache, settings)
   const everyone = yield* cache.listAccounts

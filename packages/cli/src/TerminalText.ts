@@ -34,3 +34,33 @@ export const sanitizeForTerminal = (text: string): string => text.replace(unsafe
  * @category sanitizing
  */
 export const sanitizeInline = (text: string): string => sanitizeForTerminal(text).replace(/[\t\n]/g, " ")
+
+/**
+ * Whether to write colour codes: never with `--no-color`, a non-empty `NO_COLOR` or `TERM=dumb`; always with a
+ * `FORCE_COLOR` other than `0` or `false`; otherwise only when the stream is a terminal.
+ *
+ * @since 0.1.0
+ * @category colour
+ */
+export const useColor = (options: {
+  readonly isTTY: boolean | undefined
+  readonly env: Readonly<Record<string, string | undefined>>
+  readonly noColorFlag?: boolean | undefined
+}): boolean => {
+  const { env } = options
+  if (options.noColorFlag === true || (env.NO_COLOR ?? "") !== "" || env.TERM === "dumb") return false
+  const force = env.FORCE_COLOR
+  if (force !== undefined) return force !== "0" && force.toLowerCase() !== "false"
+  return options.isTTY === true
+}
+
+// CSI and OSC sequences, and lone escapes.
+const ansiSequences = /\u001B(?:\[[0-?]*[ -/]*[@-~]|\][^\u0007\u001B]*(?:\u0007|\u001B\\)|[@-Z\\-_])/g
+
+/**
+ * Text without ANSI escape sequences (for what `@effect/cli` writes when colour is off).
+ *
+ * @since 0.1.0
+ * @category colour
+ */
+export const stripAnsi = (text: string): string => text.replace(ansiSequences, "")

@@ -112,7 +112,9 @@ export const token = Effect.fn("TokenCommand.token")(function*(input: TokenInput
   const scopes = yield* requestedScopes(input.flags, input.scopes)
   const settings = yield* CliSettings.resolve(input.flags, { checkEmulatorReachable: false })
   const cache = yield* Session.openCache(settings)
-  const account = yield* Session.selectAccount(cache, settings, input.account)
+  const account = yield* Session.selectAccount(cache, settings, input.account).pipe(
+    EmulatorInfo.explainNotSignedIn(settings)
+  )
   const who = account.username ?? account.homeAccountId
 
   const mapAuthenticationError = (error: AuthenticationError) => {
@@ -184,7 +186,7 @@ export const command = Command.make(
       ),
       Options.optional
     ),
-    json: CliOptions.json.pipe(Options.withDescription("The same as --output json")),
+    json: Options.boolean("json").pipe(Options.withDescription("The same as --output json")),
     query: Options.text("query").pipe(
       Options.withDescription(
         "Print only these fields: a name (accessToken, expires_on, ...) or a list [accessToken, expires_on]; as JSON " +

@@ -7,12 +7,14 @@ describe.concurrent("effect-entra usage", () => {
   it("--help describes the program and lists every command", async () => {
     const result = await run(["--help"])
     expect(result.code).toBe(0)
-    for (const name of ["login", "token", "status", "logout", "emulator"]) expect(result.stdout).toContain(`- ${name}`)
+    for (const name of ["login", "token", "status", "logout", "emulator"]) {
+      expect(result.stdout).toMatch(new RegExp(`^  ${name} +\\S`, "m"))
+    }
   })
 
   it.each([
     ["login", ["--no-browser", "--timeout", "--redirect-port", "--login-hint", "--scope", "--emulator"]],
-    ["token", ["--scope", "--json", "--tenant", "--account", "--emulator"]],
+    ["token", ["--scope", "--output", "--query", "--json", "--tenant", "--account", "--emulator"]],
     ["status", ["--json", "--cache-dir", "--emulator"]],
     ["logout", ["--account", "--all", "--emulator"]],
     ["emulator", ["--port", "--config", "--cache-dir"]]
@@ -65,7 +67,15 @@ describe.concurrent("effect-entra usage", () => {
     expect(result.stderr.trim().split("\n")).toHaveLength(1)
   })
 
-  it("--emulator with a stale emulator.json (nothing listening) says it does not answer", async () => {
+  it.each([
+    ["login", ["--no-browser"]],
+    ["token", ["--scope", "api://x/access_as_user"]],
+    ["token", ["--output", "json"]],
+    ["status", []]
+  ])("%s --emulator with a stale emulator.json (nothing listening) says it is not running, not 'not signed in'", async (
+    command,
+    extra
+  ) => {
     const cacheDir = tempDir()
     const ca = Path.join(cacheDir, "ca.pem")
     Fs.writeFileSync(ca, "-----BEGIN CERTIFICATE-----\nMA==\n-----END CERTIFICATE-----\n")
@@ -83,9 +93,18 @@ describe.concurrent("effect-entra usage", () => {
         pid: 1
       })
     )
-    const result = await run(["login", "--emulator", "--no-browser", "--cache-dir", cacheDir])
+    // The token command finds no account in the empty cache: the emulator's absence is the reason reported.
+    const result = await run(
+      [command, "--emulator", "--cache-dir", cacheDir, ...extra],
+      cleanEnv({
+        EFFECT_ENTRA_SCOPE: "api://x/access_as_user"
+      })
+    )
     expect(result.code).toBe(2)
     expect(result.stderr).toMatch(/the emulator is not running \(https:\/\/127\.0\.0\.1:1 does not answer/)
+    expect(result.stderr).toContain("start it with `effect-entra emulator`")
+    expect(result.stderr).not.toContain("not signed in")
+    expect(result.stdout).toBe("")
   })
 
   it("an invalid config file is named with the offending field, never its value", async () => {
