@@ -82,3 +82,7 @@ export * as AuthenticatedHttpClient from "./AuthenticatedHttpClient.js"
  * @since 0.1.0
  */
 export * as CacheEncryption from "./CacheEncryption.js"
+/**
+ * @since 0.1.0
+ */
+export * as DeviceCode from "./DeviceCode.js"
