@@ -29,6 +29,10 @@ export * as EmulatorInfo from "./EmulatorInfo.js"
 /**
  * @since 0.1.0
  */
+export * as Help from "./Help.js"
+/**
+ * @since 0.1.0
+ */
 export * as LoginCommand from "./LoginCommand.js"
 /**
  * @since 0.1.0
@@ -62,3 +66,7 @@ export * as TerminalText from "./TerminalText.js"
  * @since 0.1.0
  */
 export * as TokenCommand from "./TokenCommand.js"
+/**
+ * @since 0.1.0
+ */
+export * as TokenOutput from "./TokenOutput.js"
