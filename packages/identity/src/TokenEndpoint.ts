@@ -11,19 +11,18 @@
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as Context from "effect/Context"
-import * as Duration from "effect/Duration"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
-import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import type { AuthenticationError, GrantType } from "./AuthenticationError.js"
 import { InvalidOptionError } from "./AuthenticationError.js"
-import * as CredentialMetrics from "./CredentialMetrics.js"
 import { type ResolvedHttpOptions, resolveHttpOptions } from "./internal/httpOptions.js"
 import { makeExchange } from "./internal/tokenExchange.js"
+import { measured } from "./internal/tokenExchangeParts.js"
 import { makeRetrySchedule } from "./internal/tokenRetry.js"
 
 export {
@@ -229,17 +228,6 @@ const spanAttributes = (parameters: ClientParameters, grantType: GrantType) => (
   "entra.claims": parameters.claims !== undefined
 })
 
-const measured = (grantType: GrantType) => <A, E>(effect: Effect.Effect<A, E>) =>
-  Effect.timed(effect).pipe(
-    Effect.tap(([elapsed]) =>
-      Metric.update(
-        Metric.tagged(CredentialMetrics.tokenRequestDuration, "grant_type", grantType),
-        Duration.toMillis(elapsed)
-      )
-    ),
-    Effect.map(([, value]) => value)
-  )
-
 /**
  * Builds the token endpoint on the `HttpClient` in the context. Fails with an `InvalidOptionError` when an option
  * is out of bounds; nothing is sent then.
@@ -254,21 +242,25 @@ export const make = (options: Options = {}): Effect.Effect<Service, InvalidOptio
     const client = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerPropagation(false))
     const exchange = makeExchange(client, settings, options.retrySchedule ?? makeRetrySchedule(settings))
 
-    const redeemCode = Effect.fn("TokenEndpoint.redeemCode")(function*(request: RedeemCodeRequest) {
-      yield* Effect.annotateCurrentSpan(spanAttributes(request, "authorization_code"))
-      const form = baseForm(request, "authorization_code")
-      form.code = Redacted.value(request.code)
-      form.redirect_uri = request.redirectUri
-      if (request.codeVerifier !== undefined) form.code_verifier = Redacted.value(request.codeVerifier)
-      return yield* exchange("authorization_code", request, form).pipe(measured("authorization_code"))
-    })
+    const redeemCode = Effect.fn("TokenEndpoint.redeemCode", { captureStackTrace: false })(
+      function*(request: RedeemCodeRequest) {
+        yield* Effect.annotateCurrentSpan(spanAttributes(request, "authorization_code"))
+        const form = baseForm(request, "authorization_code")
+        form.code = Redacted.value(request.code)
+        form.redirect_uri = request.redirectUri
+        if (request.codeVerifier !== undefined) form.code_verifier = Redacted.value(request.codeVerifier)
+        return yield* exchange("authorization_code", request, form).pipe(measured("authorization_code"))
+      }
+    )
 
-    const redeemRefreshToken = Effect.fn("TokenEndpoint.redeemRefreshToken")(function*(request: RefreshRequest) {
-      yield* Effect.annotateCurrentSpan(spanAttributes(request, "refresh_token"))
-      const form = baseForm(request, "refresh_token")
-      form.refresh_token = Redacted.value(request.refreshToken)
-      return yield* exchange("refresh_token", request, form).pipe(measured("refresh_token"))
-    })
+    const redeemRefreshToken = Effect.fn("TokenEndpoint.redeemRefreshToken", { captureStackTrace: false })(
+      function*(request: RefreshRequest) {
+        yield* Effect.annotateCurrentSpan(spanAttributes(request, "refresh_token"))
+        const form = baseForm(request, "refresh_token")
+        form.refresh_token = Redacted.value(request.refreshToken)
+        return yield* exchange("refresh_token", request, form).pipe(measured("refresh_token"))
+      }
+    )
 
     return TokenEndpoint.of({ redeemCode, redeemRefreshToken })
   })

@@ -1,5 +1,6 @@
+import { HttpClient } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Effect, Exit, FastCheck, Fiber, Option, Random, Redacted, TestClock } from "effect"
+import { Chunk, Deferred, Effect, Exit, FastCheck, Fiber, Layer, Option, Random, Redacted, TestClock } from "effect"
 import * as TokenEndpoint from "../src/TokenEndpoint.js"
 import * as ScriptedEntra from "./fixtures/ScriptedEntra.js"
 
@@ -231,5 +232,42 @@ describe("TokenEndpoint: an unusable 200", () => {
       }))
       assert.strictEqual(error.reason, "InvalidResponse")
       assert.strictEqual(entra.requests.length, 1)
+    }))
+})
+
+describe("TokenEndpoint: the time-out of an attempt on the live clock", () => {
+  // A token endpoint that never answers and records what happens to each request it holds.
+  const hanging = () => {
+    const held = { started: 0, interrupted: 0 }
+    const started = Effect.runSync(Deferred.make<void>())
+    const client = HttpClient.make(() =>
+      Effect.zipRight(
+        Effect.sync(() => held.started++).pipe(Effect.zipRight(Deferred.succeed(started, undefined))),
+        Effect.never
+      ).pipe(Effect.onInterrupt(() => Effect.sync(() => held.interrupted++)))
+    )
+    return { held, started, layer: Layer.succeed(HttpClient.HttpClient, client) }
+  }
+
+  it.live("an attempt that does not answer in time is a Timeout, and its request is interrupted", () =>
+    Effect.gen(function*() {
+      const entra = hanging()
+      const endpoint = yield* TokenEndpoint.make({ requestTimeout: "50 millis", maxAttempts: 1 }).pipe(
+        Effect.provide(entra.layer)
+      )
+      const error = yield* Effect.flip(endpoint.redeemRefreshToken(refreshRequest))
+      assert.strictEqual(error.reason, "Timeout")
+      assert.strictEqual(error.errorResponse.errorDescription, "The token request timed out after 50 ms")
+      assert.deepStrictEqual(entra.held, { started: 1, interrupted: 1 })
+    }))
+
+  it.live("interrupting the caller interrupts the request in flight", () =>
+    Effect.gen(function*() {
+      const entra = hanging()
+      const endpoint = yield* TokenEndpoint.make().pipe(Effect.provide(entra.layer))
+      const fiber = yield* Effect.fork(endpoint.redeemRefreshToken(refreshRequest))
+      yield* Deferred.await(entra.started)
+      yield* Fiber.interrupt(fiber)
+      assert.deepStrictEqual(entra.held, { started: 1, interrupted: 1 })
     }))
 })

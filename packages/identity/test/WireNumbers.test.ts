@@ -1,7 +1,17 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Either, FastCheck as fc, Redacted, TestClock } from "effect"
+import { Effect, Either, FastCheck as fc, Redacted, Schedule, TestClock } from "effect"
+import { vi } from "vitest"
+import type * as TokenResponse from "../src/internal/tokenResponse.js"
+import { decodeTokenResponse } from "../src/internal/tokenResponse.js"
 import * as TokenEndpoint from "../src/TokenEndpoint.js"
 import * as ScriptedEntra from "./fixtures/ScriptedEntra.js"
+
+// The decoder, counted: a 200 is decoded once per attempt, not once more to interpret the last one.
+vi.mock("../src/internal/tokenResponse.js", async (importOriginal) => {
+  const original = await importOriginal<typeof TokenResponse>()
+  return { ...original, decodeTokenResponse: vi.fn(original.decodeTokenResponse) }
+})
+const decodes = vi.mocked(decodeTokenResponse)
 
 const refresh: TokenEndpoint.RefreshRequest = {
   authority: "https://login.example",
@@ -124,4 +134,38 @@ describe("numbers from the wire", () => {
       }),
     { fastCheck: { numRuns: 200 } }
   )
+
+  describe("decoding", () => {
+    const respond = (fields: Record<string, unknown>): ScriptedEntra.Scripted => ({
+      _tag: "Respond",
+      status: 200,
+      body: JSON.stringify({ token_type: "Bearer", access_token: "at-scripted", ...fields })
+    })
+
+    it.effect("a usable 200 to a refresh is decoded once", () =>
+      Effect.gen(function*() {
+        const entra = ScriptedEntra.make()
+        entra.script.push(respond({ expires_in: 3600 }))
+        const endpoint = yield* TokenEndpoint.make().pipe(Effect.provide(entra.layer))
+        decodes.mockClear()
+        yield* endpoint.redeemRefreshToken(refresh)
+        assert.strictEqual(decodes.mock.calls.length, 1)
+      }))
+
+    it.effect("an unusable 200 to a refresh is decoded once per attempt, the last one included", () =>
+      Effect.gen(function*() {
+        const entra = ScriptedEntra.make()
+        entra.script.push(respond({}), respond({}))
+        // Two attempts, no wait between them.
+        const endpoint = yield* TokenEndpoint.make({ retrySchedule: Schedule.recurs(1) }).pipe(
+          Effect.provide(entra.layer)
+        )
+        decodes.mockClear()
+        const error = yield* Effect.flip(endpoint.redeemRefreshToken(refresh))
+        assert.strictEqual(error.reason, "InvalidResponse")
+        assert.strictEqual(error.attempts, 2)
+        assert.strictEqual(entra.requests.length, 2)
+        assert.strictEqual(decodes.mock.calls.length, 2)
+      }))
+  })
 })
