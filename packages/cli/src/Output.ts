@@ -9,7 +9,7 @@
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
-import { sanitizeForTerminal } from "./TerminalText.js"
+import { canRedraw, sanitizeForTerminal } from "./TerminalText.js"
 
 /**
  * Writes a line on stdout.
@@ -36,7 +36,8 @@ export const info = (text: string): Effect.Effect<void> => Effect.sync(() => inf
  */
 export const infoSync = (text: string): void => {
   // The clearing sequence is ours, added after the text is cleaned.
-  process.stderr.write(`${process.stderr.isTTY === true ? "\r\x1b[2K" : ""}${sanitizeForTerminal(text)}\n`)
+  const clear = canRedraw({ isTTY: process.stderr.isTTY, env: process.env }) ? "\r\x1b[2K" : ""
+  process.stderr.write(`${clear}${sanitizeForTerminal(text)}\n`)
 }
 
 /**

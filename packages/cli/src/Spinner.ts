@@ -9,6 +9,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
+import { canRedraw } from "./TerminalText.js"
 
 /**
  * @since 0.1.0
@@ -58,7 +59,7 @@ export const formatRemaining = (ms: number): string => {
 export const make = (options: Options): Effect.Effect<Spinner, never, Scope.Scope> =>
   Effect.gen(function*() {
     const write = options.write ?? ((text: string) => void process.stderr.write(text))
-    const interactive = options.interactive ?? process.stderr.isTTY === true
+    const interactive = options.interactive ?? canRedraw({ isTTY: process.stderr.isTTY, env: process.env })
     let frame = 0
     const render = Effect.gen(function*() {
       const remaining = options.deadline - (yield* Clock.currentTimeMillis)

@@ -64,3 +64,15 @@ const ansiSequences = /\u001B(?:\[[0-?]*[ -/]*[@-~]|\][^\u0007\u001B]*(?:\u0007|
  * @category colour
  */
 export const stripAnsi = (text: string): string => text.replace(ansiSequences, "")
+
+/**
+ * Whether a stream may be redrawn with cursor controls (the spinner, clearing its line): a terminal other than
+ * `TERM=dumb`, which would print the codes as text.
+ *
+ * @since 0.1.0
+ * @category colour
+ */
+export const canRedraw = (options: {
+  readonly isTTY: boolean | undefined
+  readonly env: Readonly<Record<string, string | undefined>>
+}): boolean => options.isTTY === true && options.env.TERM !== "dumb"

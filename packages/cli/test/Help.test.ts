@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Help from "../src/Help.js"
-import { stripAnsi, useColor } from "../src/TerminalText.js"
+import { canRedraw, stripAnsi, useColor } from "../src/TerminalText.js"
 import { cleanEnv, run } from "./fixtures/cli.js"
 
 const esc = "\x1b"
@@ -93,6 +93,12 @@ describe("colour and wrapping rules", () => {
     expect(useColor({ isTTY: false, env: { FORCE_COLOR: "1" } })).toBe(true)
     expect(useColor({ isTTY: true, env: { FORCE_COLOR: "0" } })).toBe(false)
     expect(useColor({ isTTY: false, env: { FORCE_COLOR: "1", NO_COLOR: "1" } })).toBe(false)
+  })
+
+  it("canRedraw: a terminal other than TERM=dumb; never a pipe", () => {
+    expect(canRedraw({ isTTY: true, env: { TERM: "xterm-256color" } })).toBe(true)
+    expect(canRedraw({ isTTY: true, env: { TERM: "dumb" } })).toBe(false)
+    expect(canRedraw({ isTTY: false, env: {} })).toBe(false)
   })
 
   it("stripAnsi removes CSI and OSC sequences and keeps the text", () => {
