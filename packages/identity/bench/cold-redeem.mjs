@@ -23,7 +23,7 @@ const streamed = flag("stream", false) === true
 
 const clientInfo = Buffer.from(JSON.stringify({ uid: "oid-alice", utid: "home-tenant" })).toString("base64url")
 const b64 = (value) => Buffer.from(JSON.stringify(value)).toString("base64url")
-// An unsigned ID token with the claims an account is made of (the credential does not validate it by default).
+// An unsigned ID token with the claims an account is made of (not validated: `validateIdToken: false` below).
 const idToken = `${b64({ alg: "none", typ: "JWT" })}.${
   b64({ oid: "oid-alice", sub: "sub-alice", tid: "home-tenant", preferred_username: "alice@example.com" })
 }.`
@@ -47,7 +47,12 @@ const stub = HttpClient.make((request) =>
   })
 )
 
-const options = { httpClient: stub, authority: "https://login.example", disableInstanceDiscovery: true }
+const options = {
+  httpClient: stub,
+  authority: "https://login.example",
+  disableInstanceDiscovery: true,
+  validateIdToken: false
+}
 const redeemOnce = async () => {
   const credential = new AuthorizationCodeCredential(
     "home-tenant",
