@@ -53,20 +53,14 @@ export const outputOptions = (input: {
   readonly output?: Option.Option<string> | undefined
   readonly query?: Option.Option<string> | undefined
 }): Effect.Effect<TokenOutput.Options, SettingsError> => {
-  const output = Option.getOrUndefined(input.output ?? Option.none())
-  const format = output === undefined ? (input.json ? "json" : "text") : TokenOutput.parseFormat(output)
-  if (TokenOutput.isInvalid(format)) return Effect.fail(new SettingsError({ reason: format.reason }))
-  if (input.json && format !== "json") {
-    return Effect.fail(
-      new SettingsError({ reason: `--json contradicts --output ${format} (--json means --output json)` })
-    )
-  }
-  const queryText = Option.getOrUndefined(input.query ?? Option.none())
-  if (queryText === undefined) return Effect.succeed({ format })
-  const query = TokenOutput.parseQuery(queryText)
-  return TokenOutput.isInvalid(query)
-    ? Effect.fail(new SettingsError({ reason: query.reason }))
-    : Effect.succeed({ format, query })
+  const options = TokenOutput.optionsFrom({
+    json: input.json,
+    output: Option.getOrUndefined(input.output ?? Option.none()),
+    query: Option.getOrUndefined(input.query ?? Option.none())
+  })
+  return TokenOutput.isInvalid(options)
+    ? Effect.fail(new SettingsError({ reason: options.reason }))
+    : Effect.succeed(options)
 }
 
 /**

@@ -146,6 +146,28 @@ export const parseFormat = (text: string): Format | Invalid => {
   return format ?? invalid(`--output: "${text}" is not one of ${formats.join(", ")}`)
 }
 
+/**
+ * The output options from the flags as given (`--json`, `--output`, `--query`, each `undefined` when absent): an
+ * unknown format or field, or `--json` with another `--output`, is {@link Invalid}.
+ *
+ * @since 0.1.0
+ * @category parsing
+ */
+export const optionsFrom = (flags: {
+  readonly json: boolean
+  readonly output?: string | undefined
+  readonly query?: string | undefined
+}): Options | Invalid => {
+  const format = flags.output === undefined ? (flags.json ? "json" : "text") : parseFormat(flags.output)
+  if (isInvalid(format)) return format
+  if (flags.json && format !== "json") {
+    return invalid(`--json contradicts --output ${format} (--json means --output json)`)
+  }
+  if (flags.query === undefined) return { format }
+  const query = parseQuery(flags.query)
+  return isInvalid(query) ? query : { format, query }
+}
+
 const isField = (name: string): name is keyof TokenJson => (fieldNames as ReadonlyArray<string>).includes(name)
 
 /**

@@ -86,4 +86,20 @@ describe("TokenOutput", () => {
     const yaml = TokenOutput.parseFormat("yaml")
     expect(TokenOutput.isInvalid(yaml) && yaml.reason).toBe("--output: \"yaml\" is not one of text, json, tsv, none")
   })
+
+  it("optionsFrom: --json is --output json; --json with another --output, or a bad value, is Invalid", () => {
+    expect(TokenOutput.optionsFrom({ json: false })).toEqual({ format: "text" })
+    expect(TokenOutput.optionsFrom({ json: true })).toEqual({ format: "json" })
+    expect(TokenOutput.optionsFrom({ json: true, output: "json" })).toEqual({ format: "json" })
+    expect(TokenOutput.optionsFrom({ json: false, output: "tsv", query: "accessToken" })).toEqual({
+      format: "tsv",
+      query: { fields: ["accessToken"], list: false }
+    })
+    const contradiction = TokenOutput.optionsFrom({ json: true, output: "none" })
+    expect(TokenOutput.isInvalid(contradiction) && contradiction.reason).toBe(
+      "--json contradicts --output none (--json means --output json)"
+    )
+    expect(TokenOutput.isInvalid(TokenOutput.optionsFrom({ json: false, output: "xml" }))).toBe(true)
+    expect(TokenOutput.isInvalid(TokenOutput.optionsFrom({ json: false, query: "nope" }))).toBe(true)
+  })
 })
