@@ -1,6 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Either, FastCheck as fc, Redacted, Schedule, TestClock } from "effect"
 import { vi } from "vitest"
+import type * as ErrorBody from "../src/internal/errorBody.js"
+import { headerValue } from "../src/internal/errorBody.js"
 import type * as TokenResponse from "../src/internal/tokenResponse.js"
 import { decodeTokenResponse } from "../src/internal/tokenResponse.js"
 import * as TokenEndpoint from "../src/TokenEndpoint.js"
@@ -12,6 +14,12 @@ vi.mock("../src/internal/tokenResponse.js", async (importOriginal) => {
   return { ...original, decodeTokenResponse: vi.fn(original.decodeTokenResponse) }
 })
 const decodes = vi.mocked(decodeTokenResponse)
+// And the scrubbing of the request id, which only an error quotes.
+vi.mock("../src/internal/errorBody.js", async (importOriginal) => {
+  const original = await importOriginal<typeof ErrorBody>()
+  return { ...original, headerValue: vi.fn(original.headerValue) }
+})
+const headerScrubs = vi.mocked(headerValue)
 
 const refresh: TokenEndpoint.RefreshRequest = {
   authority: "https://login.example",
@@ -166,6 +174,22 @@ describe("numbers from the wire", () => {
         assert.strictEqual(error.attempts, 2)
         assert.strictEqual(entra.requests.length, 2)
         assert.strictEqual(decodes.mock.calls.length, 2)
+      }))
+
+    it.effect("a success does not scrub the request id it will not quote; an error still quotes it", () =>
+      Effect.gen(function*() {
+        const entra = ScriptedEntra.make()
+        const headers = { "x-ms-request-id": "req-1" }
+        entra.script.push(
+          { ...respond({ expires_in: 3600 }), headers },
+          { _tag: "Respond", status: 400, body: JSON.stringify({ error: "invalid_grant" }), headers }
+        )
+        const endpoint = yield* TokenEndpoint.make().pipe(Effect.provide(entra.layer))
+        headerScrubs.mockClear()
+        yield* endpoint.redeemRefreshToken(refresh)
+        assert.strictEqual(headerScrubs.mock.calls.length, 0)
+        const error = yield* Effect.flip(endpoint.redeemRefreshToken(refresh))
+        assert.strictEqual(error.errorResponse.traceId, "req-1")
       }))
   })
 })

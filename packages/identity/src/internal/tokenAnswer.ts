@@ -84,19 +84,20 @@ const interpretAnswer = (
   const { headers, status } = answer
   const { retryAfterMs, secrets } = context
   const errorReason: Reason = status >= 400 ? "ErrorResponse" : "InvalidResponse"
-  const traceId = headerValue(headers["x-ms-request-id"], secrets)
+  // Only an error quotes the request id, and scrubbing it of the request's secrets is not free: not on success.
+  const traceId = () => headerValue(headers["x-ms-request-id"], secrets)
   if (answer.body._tag === "TooLarge") {
     return fail("ResponseTooLarge", status, {
       error: "response_too_large",
       errorDescription: `The token endpoint's HTTP ${status} answer is larger than ${answer.body.maxBytes} bytes`,
-      traceId
+      traceId: traceId()
     })
   }
   if (answer.body._tag === "Broken") {
     return fail(errorReason, status, {
       error: status >= 500 ? "server_error" : "invalid_response",
       errorDescription: `The token endpoint's HTTP ${status} answer broke off before its body was complete`,
-      traceId
+      traceId: traceId()
     }, { cause: innerCause(answer.body.cause) })
   }
   const { text } = answer.body
@@ -107,12 +108,12 @@ const interpretAnswer = (
     return fail("InvalidResponse", status, {
       error: "invalid_response",
       errorDescription: `The token endpoint answered HTTP 200 with an unusable token response: ${decoded.left}`,
-      traceId
+      traceId: traceId()
     }, { body: isObject(parsed) ? allowListed(parsed, secrets).body : excerpt(text, secrets) })
   }
   if (isObject(parsed)) {
     const { body, fields } = allowListed(parsed, secrets)
-    const errorResponse = toErrorResponse(fields, traceId)
+    const errorResponse = toErrorResponse(fields, traceId())
     if (errorResponse !== undefined) {
       return Effect.annotateCurrentSpan({
         "entra.error": errorResponse.error,
@@ -125,7 +126,7 @@ const interpretAnswer = (
     error: status === 429 ? "too_many_requests" : status >= 500 ? "server_error" : "invalid_response",
     errorDescription: `The token endpoint answered HTTP ${status} with a body that is not an OAuth error ` +
       `(${contentType !== undefined && /^[\w.+-]+\/[\w.+-]+$/.test(contentType) ? contentType : "no content type"})`,
-    traceId
+    traceId: traceId()
   }, { body: isObject(parsed) ? allowListed(parsed, secrets).body : excerpt(text, secrets), retryAfterMs })
 }
 
