@@ -181,7 +181,12 @@ describe("numbers from the wire", () => {
         const entra = ScriptedEntra.make()
         const headers = { "x-ms-request-id": "req-1" }
         entra.script.push(
-          { ...respond({ expires_in: 3600 }), headers },
+          {
+            _tag: "Respond",
+            status: 200,
+            body: JSON.stringify({ token_type: "Bearer", access_token: "at-scripted", expires_in: 3600 }),
+            headers
+          },
           { _tag: "Respond", status: 400, body: JSON.stringify({ error: "invalid_grant" }), headers }
         )
         const endpoint = yield* TokenEndpoint.make().pipe(Effect.provide(entra.layer))
