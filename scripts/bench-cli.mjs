@@ -52,8 +52,13 @@ const runOnce = (argv, env) =>
     child.stdio[3].on("data", (chunk) => (cpu += chunk))
     child.on("error", reject)
     child.on("close", (status) =>
-      resolve({ status, stdout, stderr, cpuMs: Number(cpu) / 1000, wallMs: Number(process.hrtime.bigint() - start) / 1e6 })
-    )
+      resolve({
+        status,
+        stdout,
+        stderr,
+        cpuMs: Number(cpu) / 1000,
+        wallMs: Number(process.hrtime.bigint() - start) / 1e6
+      }))
   })
 
 const measure = async (label, argv, env, check = () => true) => {
@@ -80,7 +85,9 @@ const measure = async (label, argv, env, check = () => true) => {
 const cleanEnv = (extra) => {
   const env = {}
   for (const [key, value] of Object.entries(process.env)) {
-    if (!/^(AZURE_|EFFECT_ENTRA_|BROWSER$|XDG_STATE_HOME$|NODE_OPTIONS$|NODE_COMPILE_CACHE$)/.test(key)) env[key] = value
+    if (!/^(AZURE_|EFFECT_ENTRA_|BROWSER$|XDG_STATE_HOME$|NODE_OPTIONS$|NODE_COMPILE_CACHE$)/.test(key)) {
+      env[key] = value
+    }
   }
   return { ...env, ...extra }
 }
@@ -176,8 +183,17 @@ try {
     await measure("bare node (an empty .mjs)", [empty], env),
     await measure("effect-entra --version", [bin, "--version"], env, (r) => /^\d+\.\d+\.\d+/.test(r.stdout)),
     await measure("effect-entra token --emulator (cached)", [bin, "token", "--emulator", ...scope], env, isToken),
-    await measure("effect-entra token, settings as flags (cached)", [bin, "token", ...explicit, ...scope], env, isToken),
-    await measure("effect-entra token --emulator --json (cached)", [bin, "token", "--emulator", "--json", ...scope], env),
+    await measure(
+      "effect-entra token, settings as flags (cached)",
+      [bin, "token", ...explicit, ...scope],
+      env,
+      isToken
+    ),
+    await measure(
+      "effect-entra token --emulator --json (cached)",
+      [bin, "token", "--emulator", "--json", ...scope],
+      env
+    ),
     await measure("effect-entra status --emulator", [bin, "status", "--emulator"], env)
   ]
   const tokenRequests = (await emulator.requests({ endpoint: "token" })).length
@@ -191,7 +207,13 @@ try {
 const nodeVersion = ChildProcess.execFileSync(node, ["--version"], { encoding: "utf8" }).trim()
 const loadAfter = Os.loadavg()
 if (asJson) {
-  console.log(JSON.stringify({ node: nodeVersion, bin: binMode, cpus: Os.cpus().length, runs, loadBefore, loadAfter, results }, null, 2))
+  console.log(
+    JSON.stringify(
+      { node: nodeVersion, bin: binMode, cpus: Os.cpus().length, runs, loadBefore, loadAfter, results },
+      null,
+      2
+    )
+  )
 } else {
   const load = (l) => l.map((x) => x.toFixed(2)).join(" ")
   console.log(

@@ -133,8 +133,21 @@ const identityBundles = async () => {
   await undiciBundle(outdir)
 }
 
+// The bin answers `--version` from a constant of its own, before loading anything: it must be the package's.
+const checkBinVersion = (dir) => {
+  const { version } = JSON.parse(Fs.readFileSync(Path.join(dir, "package.json"), "utf8"))
+  const bin = Fs.readFileSync(Path.join(dir, "bin/effect-entra.js"), "utf8")
+  const source = Fs.readFileSync(Path.join(dir, "src/Version.ts"), "utf8")
+  for (const [file, text] of [["bin/effect-entra.js", bin], ["src/Version.ts", source]]) {
+    if (!text.includes(`const version = ${JSON.stringify(version)}`)) {
+      throw new Error(`packages/cli/${file} does not declare const version = "${version}" (package.json's)`)
+    }
+  }
+}
+
 const cliBundle = async () => {
   const dir = Path.join(root, "packages/cli")
+  checkBinVersion(dir)
   const outdir = Path.join(dir, "dist/bundle")
   Fs.rmSync(outdir, { recursive: true, force: true })
   await esbuild.build({

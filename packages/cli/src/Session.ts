@@ -9,10 +9,8 @@ import * as TokenCache from "@effect-entra/identity/TokenCache"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
 import type * as FileSystem from "@effect/platform/FileSystem"
-import * as HttpClient from "@effect/platform/HttpClient"
-import type * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as Path from "@effect/platform/Path"
-import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -183,28 +181,14 @@ export const selectAccount = (
  * The HTTP client for token requests: undici, trusting the emulator's CA when there is one (and
  * `NODE_EXTRA_CA_CERTS`, which Node reads at start-up, in every case). Built on the first request only: a token
  * served from the cache sends none, and loading undici and building a TLS context with the extra CA would be most
- * of its run time.
+ * of its run time. Its code is loaded only where a layer is built, so reading the cache does not load it.
  *
  * @since 0.1.0
  * @category http
  */
 export const httpLayer = (settings: Settings): Layer.Layer<HttpClient.HttpClient> =>
-  Layer.scoped(
-    HttpClient.HttpClient,
-    Effect.gen(function*() {
-      const scope = yield* Effect.scope
-      const client = yield* Effect.cached(
-        Effect.promise(() => import("@effect-entra/identity/NodeHttp")).pipe(
-          Effect.flatMap((NodeHttp) =>
-            Layer.buildWithScope(NodeHttp.layer(settings.ca === undefined ? undefined : { ca: settings.ca }), scope)
-          ),
-          Effect.map(Context.get(HttpClient.HttpClient))
-        )
-      )
-      // The real client's own pre- and post-processing run inside its `execute`.
-      return HttpClient.makeWith<never, never, HttpClientError.HttpClientError, never>(
-        (request) => Effect.flatMap(request, (ready) => Effect.flatMap(client, (real) => real.execute(ready))),
-        Effect.succeed
-      )
-    })
+  Layer.unwrapEffect(
+    Effect.promise(() => import("./internal/lazyHttpClient.js")).pipe(
+      Effect.map((LazyHttpClient) => LazyHttpClient.layer(settings.ca))
+    )
   )
