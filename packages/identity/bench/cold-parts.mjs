@@ -1,0 +1,156 @@
+// Where a cold redemption's CPU goes, layer by layer (not a test): `node packages/identity/bench/cold-parts.mjs`
+// after `npx tsc -b packages/identity packages/emulator`. The emulator runs in a process of its own; this process
+// redeems fresh codes over HTTPS (one shared, kept-alive connection pool) and reports the median CPU time (user +
+// system) of each layer, the layers interleaved call by call so that a change of load hits them all alike:
+//
+//   undici     a bare undici request with the form, its body read         (the transport alone)
+//   platform   the same through NodeHttp.sharedClient's Effect HttpClient (the platform's client)
+//   endpoint   TokenEndpoint.redeemCode on that client                     (+ the token exchange)
+//   facade     new AuthorizationCodeCredential + getToken + close           (+ the credential), ID token not validated
+//   validated  the same, the ID token validated (the default)
+//
+//   --n=200   redemptions per layer          --layers=undici,platform,endpoint,facade,validated
+import { fork, spawn } from "node:child_process"
+import { createRequire } from "node:module"
+import * as Os from "node:os"
+import { performance } from "node:perf_hooks"
+import { fileURLToPath } from "node:url"
+
+const flag = (name, fallback) => {
+  const hit = process.argv.find((a) => a.startsWith(`--${name}=`))
+  return hit === undefined ? fallback : hit.slice(hit.indexOf("=") + 1)
+}
+const dist = new URL("../dist/", import.meta.url)
+const emulatorDist = new URL("../../emulator/dist/index.js", import.meta.url)
+
+if (process.argv[2] === "--emulator") {
+  // The emulator's process: answers each { n } with n fresh codes.
+  const { startEmulator } = await import(emulatorDist)
+  const emulator = await startEmulator({})
+  const d = emulator.defaults
+  process.send({
+    authority: emulator.authority,
+    caFile: emulator.caFile,
+    tenantId: d.tenantId,
+    clientId: d.clientId,
+    clientSecret: d.clientSecret,
+    redirectUri: d.redirectUri
+  })
+  process.on("message", async (m) => {
+    if (m === "close") {
+      await emulator.close()
+      process.exit(0)
+    }
+    const codes = []
+    for (let i = 0; i < m.n; i++) codes.push((await emulator.signIn()).code)
+    process.send({ codes })
+  })
+} else if (process.env.COLD_PARTS === undefined) {
+  const emulator = fork(fileURLToPath(import.meta.url), ["--emulator"])
+  const settings = await new Promise((resolve) => emulator.once("message", resolve))
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+    env: { ...process.env, COLD_PARTS: JSON.stringify(settings), NODE_EXTRA_CA_CERTS: settings.caFile },
+    stdio: ["inherit", "inherit", "inherit", "ipc"]
+  })
+  child.on("message", (m) => {
+    emulator.once("message", (answer) => child.send(answer))
+    emulator.send(m)
+  })
+  await new Promise((resolve) => child.on("exit", resolve))
+  emulator.send("close")
+} else {
+  const p = JSON.parse(process.env.COLD_PARTS)
+  const codes = (n) =>
+    new Promise((resolve) => {
+      process.once("message", (m) => resolve(m.codes))
+      process.send({ n })
+    })
+  const { Effect, Redacted, Scope } = await import("effect")
+  const HttpClient = await import("@effect/platform/HttpClient")
+  const HttpClientRequest = await import("@effect/platform/HttpClientRequest")
+  const NodeHttp = await import(new URL("NodeHttp.js", dist))
+  const TokenEndpoint = await import(new URL("TokenEndpoint.js", dist))
+  const { AuthorizationCodeCredential } = await import(new URL("promise.js", dist))
+  const fromPlatformNode = createRequire(createRequire(import.meta.url).resolve("@effect/platform-node/package.json"))
+  const undici = fromPlatformNode("undici")
+
+  const client = Effect.runSync(Scope.extend(NodeHttp.sharedClient({}), Effect.runSync(Scope.make())))
+  const endpoint = Effect.runSync(Effect.provideService(TokenEndpoint.make(), HttpClient.HttpClient, client))
+  const url = `${p.authority}/${p.tenantId}/oauth2/v2.0/token`
+  const form = (code) =>
+    new URLSearchParams({
+      grant_type: "authorization_code",
+      client_id: p.clientId,
+      client_secret: p.clientSecret,
+      code,
+      redirect_uri: p.redirectUri,
+      scope: "User.Read openid profile offline_access",
+      client_info: "1"
+    }).toString()
+  const contentType = "application/x-www-form-urlencoded"
+  const facade = (validateIdToken) => async (code) => {
+    const options = { authorityHost: p.authority, disableInstanceDiscovery: true, validateIdToken }
+    const credential = new AuthorizationCodeCredential(
+      p.tenantId,
+      p.clientId,
+      p.clientSecret,
+      code,
+      p.redirectUri,
+      options
+    )
+    await credential.getToken("User.Read")
+    await credential.close()
+  }
+  const layers = {
+    undici: async (code) => {
+      const response = await undici.request(url, {
+        method: "POST",
+        body: form(code),
+        headers: { "content-type": contentType }
+      })
+      await response.body.arrayBuffer()
+    },
+    platform: (code) =>
+      Effect.runPromise(Effect.flatMap(
+        client.execute(HttpClientRequest.post(url).pipe(HttpClientRequest.bodyText(form(code), contentType))),
+        (response) => response.arrayBuffer
+      )),
+    endpoint: (code) =>
+      Effect.runPromise(endpoint.redeemCode({
+        authority: p.authority,
+        tenantId: p.tenantId,
+        clientId: p.clientId,
+        clientSecret: Redacted.make(p.clientSecret),
+        scopes: ["User.Read"],
+        code: Redacted.make(code),
+        redirectUri: p.redirectUri
+      })),
+    facade: facade(false),
+    validated: facade(true)
+  }
+  const names = flag("layers", Object.keys(layers).join(",")).split(",")
+  const n = Number(flag("n", 200))
+  const warmup = 10
+  const list = await codes((n + warmup) * names.length)
+  let next = 0
+  const cpu = Object.fromEntries(names.map((name) => [name, []]))
+  for (let i = 0; i < n + warmup; i++) {
+    for (const name of names) {
+      const start = process.cpuUsage()
+      await layers[name](list[next++])
+      const used = process.cpuUsage(start)
+      if (i >= warmup) cpu[name].push((used.user + used.system) / 1000)
+    }
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1]
+  const load = Os.loadavg().map((l) => l.toFixed(1)).join(" ")
+  console.log(`CPU per redemption, median of ${n} (load average ${load}; ${performance.now().toFixed(0)} ms):`)
+  let previous
+  for (const name of names) {
+    const ms = median(cpu[name])
+    const step = previous === undefined ? "" : ` (${ms >= previous ? "+" : ""}${(ms - previous).toFixed(2)})`
+    console.log(`  ${name.padEnd(10)} ${ms.toFixed(2)} ms${step}`)
+    previous = ms
+  }
+  process.exit(0)
+}
