@@ -205,4 +205,22 @@ describe("what the fast path misses runs the full command, with its output", () 
     expect(fast.code).toBe(3)
     expect(fast.stderr).toContain("account \"nobody\" is not signed in")
   })
+
+  it("the full command builds its HTTP client (a TLS context with the emulator's CA) only to send a request", async () => {
+    const cacheDir = await signedIn()
+    const env = cleanEnv({ NODE_OPTIONS: `--import=${Path.resolve(__dirname, "fixtures/trace-tls.mjs")}` })
+    const cached = await run(["token", "--emulator", "--cache-dir", cacheDir, "--scope", graph], env, {
+      script: fullCli
+    })
+    expect(cached).toMatchObject({ code: 0, stderr: "" })
+    const renewed = await run(
+      ["token", "--emulator", "--cache-dir", cacheDir, "--scope", emulator.defaults.scope],
+      env,
+      {
+        script: fullCli
+      }
+    )
+    expect(renewed.code).toBe(0)
+    expect(renewed.stderr).toContain("[tls.createSecureContext]")
+  })
 })
