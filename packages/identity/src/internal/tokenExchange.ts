@@ -88,64 +88,70 @@ interface Last {
   result: Either.Either<TokenResponse, AuthenticationError> | undefined
 }
 
+/** Sends one attempt and reads its answer, all within `timeoutMs`; never fails: every end is an `Outcome`. */
+const makeSendOnce = (client: HttpClient.HttpClient, maxResponseBytes: number) =>
+(
+  request: HttpClientRequest.HttpClientRequest,
+  timeoutMs: number,
+  byDeadline: boolean
+): Effect.Effect<Outcome> =>
+  Effect.catchAll(
+    // The time-out covers the whole exchange, body included.
+    timeoutTo(
+      Effect.flatMap(client.execute(request), (response) =>
+        Effect.map(readBounded(response, maxResponseBytes), (body): Outcome => ({
+          _tag: "Answer",
+          status: response.status,
+          headers: response.headers,
+          body
+        }))),
+      timeoutMs,
+      (): Outcome => ({ _tag: "Timeout", timeoutMs, byDeadline })
+    ),
+    (error: HttpClientError.HttpClientError) =>
+      Effect.succeed<Outcome>({ _tag: "Transport", cause: innerCause(error) })
+  )
+
+/**
+ * One attempt. It fails with the `RetryableFailure` the schedule decides on, else its outcome is final and
+ * interpreted into `last`. A refresh token may be sent again, so a 200 that cannot be used (no token, impossible
+ * lifetimes) is retried like a cut-off one; the code grant never is: that 200 has spent the code.
+ */
+const attempt = (
+  sendOnce: ReturnType<typeof makeSendOnce>,
+  requestTimeoutMs: number,
+  run: Run,
+  last: Last
+): Effect.Effect<void, RetryableFailure> =>
+  Effect.gen(function*() {
+    const { grantType } = run
+    const number = ++last.attempt
+    const requestedOn = yield* Clock.currentTimeMillis
+    const remaining = Math.max(0, run.deadlineAt - requestedOn)
+    const outcome = yield* sendOnce(run.request, Math.min(requestTimeoutMs, remaining), remaining < requestTimeoutMs)
+    const retryAfterMs = outcome._tag === "Answer" ? yield* retryAfterMillis(outcome.headers) : undefined
+    last.outcome = outcome
+    last.context = { ...last.context, attempts: number, requestedOn, retryAfterMs }
+    last.result = undefined
+    const failure = retryableFailure(outcome, grantType, number, retryAfterMs)
+    if (failure !== undefined) return yield* Effect.fail(failure)
+    const result = yield* Effect.either(interpretOutcome(outcome, last.context))
+    last.result = result
+    if (
+      grantType === "refresh_token" && outcome._tag === "Answer" && outcome.status === 200 &&
+      Either.isLeft(result) && result.left.reason === "InvalidResponse"
+    ) {
+      return yield* Effect.fail<RetryableFailure>({ grantType, attempt: number, kind: "IncompleteBody", status: 200 })
+    }
+  })
+
 /** Builds the function that sends one token request with `client`. */
 export const makeExchange = (
   client: HttpClient.HttpClient,
   settings: ResolvedHttpOptions,
   schedule: RetrySchedule
 ) => {
-  const sendOnce = (request: HttpClientRequest.HttpClientRequest, timeoutMs: number, byDeadline: boolean) =>
-    Effect.catchAll(
-      // The time-out covers the whole exchange, body included.
-      timeoutTo(
-        Effect.flatMap(
-          client.execute(request),
-          (response) =>
-            Effect.map(readBounded(response, settings.maxResponseBytes), (body): Outcome => ({
-              _tag: "Answer",
-              status: response.status,
-              headers: response.headers,
-              body
-            }))
-        ),
-        timeoutMs,
-        (): Outcome => ({ _tag: "Timeout", timeoutMs, byDeadline })
-      ),
-      (error: HttpClientError.HttpClientError) =>
-        Effect.succeed<Outcome>({ _tag: "Transport", cause: innerCause(error) })
-    )
-
-  /**
-   * One attempt. It fails with the `RetryableFailure` the schedule decides on, else its outcome is final and
-   * interpreted into `last`. A refresh token may be sent again, so a 200 that cannot be used (no token, impossible
-   * lifetimes) is retried like a cut-off one; the code grant never is: that 200 has spent the code.
-   */
-  const attempt = (run: Run, last: Last): Effect.Effect<void, RetryableFailure> =>
-    Effect.gen(function*() {
-      const { grantType } = run
-      const number = ++last.attempt
-      const requestedOn = yield* Clock.currentTimeMillis
-      const remaining = Math.max(0, run.deadlineAt - requestedOn)
-      const outcome = yield* sendOnce(
-        run.request,
-        Math.min(settings.requestTimeoutMs, remaining),
-        remaining < settings.requestTimeoutMs
-      )
-      const retryAfterMs = outcome._tag === "Answer" ? yield* retryAfterMillis(outcome.headers) : undefined
-      last.outcome = outcome
-      last.context = { ...last.context, attempts: number, requestedOn, retryAfterMs }
-      last.result = undefined
-      const failure = retryableFailure(outcome, grantType, number, retryAfterMs)
-      if (failure !== undefined) return yield* Effect.fail(failure)
-      const result = yield* Effect.either(interpretOutcome(outcome, last.context))
-      last.result = result
-      if (
-        grantType === "refresh_token" && outcome._tag === "Answer" && outcome.status === 200 &&
-        Either.isLeft(result) && result.left.reason === "InvalidResponse"
-      ) {
-        return yield* Effect.fail<RetryableFailure>({ grantType, attempt: number, kind: "IncompleteBody", status: 200 })
-      }
-    })
+  const sendOnce = makeSendOnce(client, settings.maxResponseBytes)
 
   const send = (grantType: GrantType, url: string, form: Readonly<Record<string, string>>) =>
     Effect.gen(function*() {
@@ -158,7 +164,12 @@ export const makeExchange = (
         context: { grantType, attempts: 0, requestedOn: 0, retryAfterMs: 0, secrets, deadlineMs: settings.deadlineMs },
         result: undefined
       }
-      yield* Effect.ignore(Effect.retry(attempt(run, last), withinDeadline(schedule, deadlineAt, onRetry)))
+      yield* Effect.ignore(
+        Effect.retry(
+          attempt(sendOnce, settings.requestTimeoutMs, run, last),
+          withinDeadline(schedule, deadlineAt, onRetry)
+        )
+      )
       const outcome = last.outcome
       yield* Effect.annotateCurrentSpan(
         outcome._tag === "Answer"
