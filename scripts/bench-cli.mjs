@@ -5,11 +5,13 @@
 // and `status`. Wall time is measured around the child; CPU time (user + system) is the child's own, reported on
 // file descriptor 3 at exit, so stdout and stderr stay as the command wrote them. Medians of --runs.
 //
-//   node scripts/bench-cli.mjs [--runs 21] [--node PATH] [--bin published|repo] [--cpu-prof DIR] [--json]
+//   node scripts/bench-cli.mjs [--runs 21] [--node PATH] [--bin published|repo] [--package DIR] [--cpu-prof DIR] [--json]
 //
 // Build first: `npx tsc -b packages/cli packages/emulator && node scripts/build-dist.mjs cli` (add --readable to
 // the build for profiles that name modules). `--node` runs the CLI with another Node (e.g. Node 24); the emulator
 // always runs in this process. `--bin repo` runs bin/effect-entra.js in the repository (dist/bin.js, unbundled).
+// `--package DIR` takes bin/ and dist/bundle/ from another copy of packages/cli (e.g. an older commit's build, to
+// compare: `git archive <commit> packages/cli scripts/build-dist.mjs | tar -x -C DIR`, then build it there).
 import * as ChildProcess from "node:child_process"
 import * as Fs from "node:fs"
 import * as Http from "node:http"
@@ -23,6 +25,7 @@ const option = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : u
 const runs = Number(option("--runs")) || 21
 const node = option("--node") ?? process.execPath
 const binMode = option("--bin") ?? "published"
+const cliPackage = Path.resolve(option("--package") ?? Path.join(root, "packages/cli"))
 const asJson = args.includes("--json")
 const cpuProf = option("--cpu-prof") === undefined
   ? []
@@ -94,9 +97,9 @@ const cleanEnv = (extra) => {
 
 // The published layout: what `files` in package.json ships (bin/, dist/bundle/) and package.json, nothing else.
 const publishedBin = () => {
-  const cli = Path.join(root, "packages/cli")
+  const cli = cliPackage
   if (!Fs.existsSync(Path.join(cli, "dist/bundle/effect-entra.mjs"))) {
-    throw new Error("packages/cli/dist/bundle is missing: run `node scripts/build-dist.mjs cli` first")
+    throw new Error(`${cli}/dist/bundle is missing: run \`node scripts/build-dist.mjs cli\` first`)
   }
   const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "effect-entra-bench-bin-"))
   Fs.cpSync(Path.join(cli, "bin"), Path.join(dir, "bin"), { recursive: true })
@@ -158,7 +161,7 @@ const signIn = async (emulator, bin, cacheDir, env) => {
 const { startEmulator } = await import(Path.join(root, "packages/emulator/dist/index.js"))
 const emulator = await startEmulator()
 const published = binMode === "published" ? publishedBin() : undefined
-const bin = published?.bin ?? Path.join(root, "packages/cli/bin/effect-entra.js")
+const bin = published?.bin ?? Path.join(cliPackage, "bin/effect-entra.js")
 const cacheDir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "effect-entra-bench-cache-"))
 const empty = Path.join(cacheDir, "empty.mjs")
 const loadBefore = Os.loadavg()
@@ -217,7 +220,9 @@ if (asJson) {
 } else {
   const load = (l) => l.map((x) => x.toFixed(2)).join(" ")
   console.log(
-    `node ${nodeVersion}, bin: ${binMode}, ${Os.cpus().length} CPUs, median of ${runs} runs; ` +
+    `node ${nodeVersion}, bin: ${binMode} (${
+      Path.relative(root, cliPackage) || "."
+    }), ${Os.cpus().length} CPUs, median of ${runs} runs; ` +
       `load average ${load(loadBefore)} before, ${load(loadAfter)} after`
   )
   console.log(`| command | wall (ms) | CPU (ms) | wall min–max |`)

@@ -171,6 +171,6 @@ export const serve = async (args: ReadonlyArray<string>): Promise<boolean> => {
   const outcome = await Effect.runPromise(lookup(input))
   for (const warning of outcome.warnings) Output.infoSync(warning)
   if (Option.isNone(outcome.stdout)) return false
-  if (outcome.stdout.value !== undefined) await Effect.runPromise(Output.line(outcome.stdout.value))
+  if (outcome.stdout.value !== undefined) Effect.runSync(Output.line(outcome.stdout.value))
   return true
 }
