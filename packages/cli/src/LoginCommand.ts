@@ -230,7 +230,8 @@ export const command = Command.make(
     ...CliOptions.common,
     scopes: Options.text("scope").pipe(
       Options.withDescription(
-        "Resource scope to consent to and get the first token for (repeatable; default https://graph.microsoft.com/User.Read or \"scopes\" in config.json)"
+        "Resource scope to consent to and get the first token for (repeatable; else EFFECT_ENTRA_SCOPE, \"scopes\" in " +
+          "config.json, https://graph.microsoft.com/User.Read)"
       ),
       Options.repeated
     ),

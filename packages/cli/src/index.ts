@@ -21,6 +21,10 @@ export * as CliSettings from "./CliSettings.js"
 /**
  * @since 0.1.0
  */
+export * as DeviceCodeLogin from "./DeviceCodeLogin.js"
+/**
+ * @since 0.1.0
+ */
 export * as EmulatorCommand from "./EmulatorCommand.js"
 /**
  * @since 0.1.0
@@ -50,6 +54,10 @@ export * as Output from "./Output.js"
  * @since 0.1.0
  */
 export * as Session from "./Session.js"
+/**
+ * @since 0.1.0
+ */
+export * as SignedIn from "./SignedIn.js"
 /**
  * @since 0.1.0
  */
