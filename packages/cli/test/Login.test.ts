@@ -41,7 +41,9 @@ const login = (cacheDir: string, ...extra: Array<string>) =>
 
 const graph = "https://graph.microsoft.com/User.Read"
 
-describe.concurrent("effect-entra login against the emulator", () => {
+// One test at a time: each spawns several CLI processes, and run side by side on two cores they starved each other
+// past the time-out (each test's time now reflects its own work; the file takes as long as before).
+describe("effect-entra login against the emulator", () => {
   it("signs in headlessly, then token, token --json, status and logout work from the cache", async () => {
     // An emulator of its own, so its request log holds only this test's requests.
     await using emulator = await startEmulator()
