@@ -204,7 +204,12 @@ export const make = (
         const { account, issued } = yield* storeAnswer(answer, redeemClient, request, { cache, validator })
         // A fresh redemption always issues its token (only an adopted one has none, and none is adopted here).
         return { account, accessToken: toAccessToken(issued!.entry) }
-      }).pipe(Effect.withSpan("DeviceCode.await", { attributes: { "entra.scopes": request.scopeKey } }))
+      }).pipe(
+        Effect.withSpan("DeviceCode.await", {
+          captureStackTrace: false,
+          attributes: { "entra.scopes": request.scopeKey }
+        })
+      )
 
     const start = Effect.fn("DeviceCode.start")(function*(scopes: string | ReadonlyArray<string>) {
       const request = yield* TokenRequest.make({ tenantId }, scopes)

@@ -171,27 +171,29 @@ export const make = (options: Options = {}): Effect.Effect<Service, InvalidOptio
     const client = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerPropagation(false))
     const keys = OpenIdKeys.make(client, { refreshIntervalMs, maxTenants })
 
-    const validate = Effect.fn("IdTokenValidator.validate")(function*(request: ValidateRequest) {
-      const parsed = parse(Redacted.value(request.idToken))
-      if (parsed === undefined) return yield* invalid("the ID token is not a signed JWT")
-      const header = checkHeader(parsed)
-      if (header !== undefined) return yield* invalid(header)
-      const kid = parsed.header.kid as string
-      const tenant = yield* keys.keysFor(request.authority, request.tenantId, kid).pipe(
-        Effect.mapError((error) => invalid(`the tenant's signing keys could not be fetched: ${error.message}`, error))
-      )
-      const signature = checkSignature(parsed, tenant.keys.get(kid))
-      if (signature !== undefined) return yield* invalid(signature)
-      const claims = checkClaims(parsed.claims, {
-        issuer: tenant.issuer,
-        clientId: request.clientId,
-        nonce: request.nonce,
-        nowMs: yield* Clock.currentTimeMillis,
-        skewMs
-      })
-      if (claims !== undefined) return yield* invalid(claims)
-      return parsed.claims as IdTokenClaims
-    })
+    const validate = Effect.fn("IdTokenValidator.validate", { captureStackTrace: false })(
+      function*(request: ValidateRequest) {
+        const parsed = parse(Redacted.value(request.idToken))
+        if (parsed === undefined) return yield* invalid("the ID token is not a signed JWT")
+        const header = checkHeader(parsed)
+        if (header !== undefined) return yield* invalid(header)
+        const kid = parsed.header.kid as string
+        const tenant = yield* keys.keysFor(request.authority, request.tenantId, kid).pipe(
+          Effect.mapError((error) => invalid(`the tenant's signing keys could not be fetched: ${error.message}`, error))
+        )
+        const signature = checkSignature(parsed, tenant.keys.get(kid))
+        if (signature !== undefined) return yield* invalid(signature)
+        const claims = checkClaims(parsed.claims, {
+          issuer: tenant.issuer,
+          clientId: request.clientId,
+          nonce: request.nonce,
+          nowMs: yield* Clock.currentTimeMillis,
+          skewMs
+        })
+        if (claims !== undefined) return yield* invalid(claims)
+        return parsed.claims as IdTokenClaims
+      }
+    )
 
     return IdTokenValidator.of({ validate })
   })

@@ -214,6 +214,8 @@ export const make: Effect.Effect<Service, never, TokenEndpoint.TokenEndpoint | T
         if (Option.isSome(codeKey)) yield* cache.setRedemption(codeKey.value, account.homeAccountId, redemptionTtl)
         return { account, issued: { key, entry } } satisfies Redemption
       }).pipe(Effect.withSpan("RedeemCode", {
+        // A span's stack trace is an Error per redemption; the span's name says where it comes from.
+        captureStackTrace: false,
         attributes: {
           "entra.tenant_id": input.request.tenantId,
           "entra.scopes": input.request.scopeKey,
@@ -229,7 +231,7 @@ export const make: Effect.Effect<Service, never, TokenEndpoint.TokenEndpoint | T
           clientCredentialId: input.client.clientCredential?.id,
           codeVerifier: input.codeVerifier
         }
-        const codeKey = yield* Effect.promise(() => redemptionKey(binding, input.code))
+        const codeKey = redemptionKey(binding, input.code)
         // Without a PKCE verifier nothing proves another process holds the same sign-in: redeem here, record nothing.
         if (Option.isNone(codeKey)) return yield* redeemNow(input, codeKey)
         const adoptRecorded: Effect.Effect<Option.Option<Redemption>> = Effect.map(

@@ -112,6 +112,7 @@ const makeRenewNow = (
     retryGate.clear(key)
     return entry
   }).pipe(Effect.withSpan("RefreshToken", {
+    captureStackTrace: false,
     attributes: {
       "entra.tenant_id": request.tenantId,
       "entra.scopes": request.scopeKey,

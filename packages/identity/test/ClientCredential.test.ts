@@ -390,9 +390,7 @@ describe("the redemption record", () => {
       }
       const code = Redacted.make("the-code")
       const key = (clientCredentialId?: string) =>
-        Effect.promise(() => redemptionKey({ ...binding, clientCredentialId }, code)).pipe(
-          Effect.map(Option.getOrThrow)
-        )
+        Effect.sync(() => Option.getOrThrow(redemptionKey({ ...binding, clientCredentialId }, code)))
       const loaded = ClientCredential.fromCertificate({ certificatePath: pemPath }, "client-1")
       assert.isTrue(loaded._tag === "Right")
       const certificateId = loaded._tag === "Right" ? loaded.right.id : ""
@@ -401,5 +399,40 @@ describe("the redemption record", () => {
       assert.notStrictEqual(yield* key(certificateId), none)
       assert.notStrictEqual(yield* key("federated"), yield* key(certificateId))
       assert.strictEqual(yield* key(undefined), none)
+    }))
+
+  it.effect("has the key WebCrypto's HMAC gave before (records written by an older process are still found)", () =>
+    Effect.gen(function*() {
+      const verifier = "v".repeat(43)
+      const binding = {
+        authority: "https://login.example",
+        tenantId: "Home-Tenant",
+        clientId: "client-1",
+        redirectUri: "http://localhost/callback",
+        clientSecret: Redacted.make("s3cret"),
+        codeVerifier: Redacted.make(verifier)
+      }
+      const message = JSON.stringify([
+        "effect-entra/redemption/v1",
+        binding.authority,
+        "home-tenant",
+        binding.clientId,
+        binding.redirectUri,
+        "s3cret",
+        "the-code"
+      ])
+      const expected = yield* Effect.promise(async () => {
+        const encoder = new TextEncoder()
+        const key = await crypto.subtle.importKey(
+          "raw",
+          encoder.encode(verifier),
+          { name: "HMAC", hash: "SHA-256" },
+          false,
+          ["sign"]
+        )
+        return Buffer.from(await crypto.subtle.sign("HMAC", key, encoder.encode(message))).toString("base64url")
+      })
+      assert.deepStrictEqual(redemptionKey(binding, Redacted.make("the-code")), Option.some(expected))
+      assert.deepStrictEqual(redemptionKey({ ...binding, codeVerifier: undefined }, Redacted.make("x")), Option.none())
     }))
 })

@@ -13,6 +13,7 @@
  */
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Crypto from "node:crypto"
 
 /** What the code is bound to. */
 export interface Binding {
@@ -26,21 +27,15 @@ export interface Binding {
   readonly codeVerifier: Redacted.Redacted<string> | undefined
 }
 
-const encoder = new TextEncoder()
-
-/** The record key for this code and binding (base64url HMAC-SHA256), or none without a PKCE verifier. */
-export const redemptionKey = async (
+/**
+ * The record key for this code and binding (base64url HMAC-SHA256), or none without a PKCE verifier. Synchronous
+ * (Node's HMAC; the same bytes as WebCrypto's): a sign-in pays no promise round trip for it.
+ */
+export const redemptionKey = (
   binding: Binding,
   code: Redacted.Redacted<string>
-): Promise<Option.Option<string>> => {
+): Option.Option<string> => {
   if (binding.codeVerifier === undefined) return Option.none()
-  const key = await crypto.subtle.importKey(
-    "raw",
-    encoder.encode(Redacted.value(binding.codeVerifier)),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"]
-  )
   // A JSON array keeps the fields apart: no value can be shifted into its neighbour.
   const message = JSON.stringify([
     "effect-entra/redemption/v1",
@@ -53,8 +48,9 @@ export const redemptionKey = async (
     ...(binding.clientCredentialId === undefined ? [] : [binding.clientCredentialId]),
     Redacted.value(code)
   ])
-  const mac = await crypto.subtle.sign("HMAC", key, encoder.encode(message))
-  return Option.some(Buffer.from(mac).toString("base64url"))
+  return Option.some(
+    Crypto.createHmac("sha256", Redacted.value(binding.codeVerifier)).update(message, "utf8").digest("base64url")
+  )
 }
 
 /** `true` once the code was wiped (it is wiped after redemption: nothing keeps a spent code). */

@@ -9,6 +9,7 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
 import type { GrantType } from "../AuthenticationError.js"
 import { AuthenticationError } from "../AuthenticationError.js"
 import type { ClientParameters, RetryableFailure, RetrySchedule, TokenResponse } from "../TokenEndpoint.js"
@@ -145,6 +146,24 @@ const attempt = (
     }
   })
 
+/**
+ * `Effect.retry` after a first failure: the schedule is fed `first`, then each later failure, and the attempt runs
+ * again after each delay it grants. Its driver is built only when an attempt failed: most requests succeed at once.
+ */
+const retrying = (
+  once: Effect.Effect<void, RetryableFailure>,
+  first: RetryableFailure,
+  schedule: Schedule.Schedule<unknown, RetryableFailure>
+): Effect.Effect<void> =>
+  Effect.flatMap(Schedule.driver(schedule), (driver) => {
+    const loop = (failure: RetryableFailure): Effect.Effect<void> =>
+      Effect.matchEffect(driver.next(failure), {
+        onFailure: () => Effect.void,
+        onSuccess: () => Effect.catchAll(once, loop)
+      })
+    return loop(first)
+  })
+
 /** Builds the function that sends one token request with `client`. */
 export const makeExchange = (
   client: HttpClient.HttpClient,
@@ -164,12 +183,8 @@ export const makeExchange = (
         context: { grantType, attempts: 0, requestedOn: 0, retryAfterMs: 0, secrets, deadlineMs: settings.deadlineMs },
         result: undefined
       }
-      yield* Effect.ignore(
-        Effect.retry(
-          attempt(sendOnce, settings.requestTimeoutMs, run, last),
-          withinDeadline(schedule, deadlineAt, onRetry)
-        )
-      )
+      const once = attempt(sendOnce, settings.requestTimeoutMs, run, last)
+      yield* Effect.catchAll(once, (failure) => retrying(once, failure, withinDeadline(schedule, deadlineAt, onRetry)))
       const outcome = last.outcome
       yield* Effect.annotateCurrentSpan(
         outcome._tag === "Answer"

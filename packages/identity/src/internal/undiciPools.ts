@@ -1,8 +1,6 @@
 import type * as Undici from "@effect/platform-node/Undici"
 import * as HttpClient from "@effect/platform/HttpClient"
-import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Effect from "effect/Effect"
-import * as Stream from "effect/Stream"
 import * as Fs from "node:fs"
 import * as tls from "node:tls"
 import type { PlatformNode } from "./platformNode.js"
@@ -46,26 +44,14 @@ export const makeAgent = (platform: PlatformNode, extra: ReadonlyArray<string> |
     ? new platform.Undici.Agent()
     : new platform.Undici.Agent({ connect: { secureContext: secureContextFor(extra) } })
 
-// Reading a body through `Stream` cost a token request more CPU than everything else in it (about two thirds of a
-// cold redemption on loopback). A small body whose length is declared (a token response) is read whole instead,
-// as one chunk: undici stops at the declared length. Larger or undeclared bodies still stream.
-const wholeBodyMaxBytes = 64 * 1024
-
-const withWholeBody = (response: HttpClientResponse.HttpClientResponse): HttpClientResponse.HttpClientResponse => {
-  const declared = response.headers["content-length"]
-  if (declared === undefined || !/^\d{1,9}$/.test(declared) || Number(declared) > wholeBodyMaxBytes) return response
-  const stream = Stream.fromEffect(Effect.map(response.arrayBuffer, (buffer) => new Uint8Array(buffer)))
-  // Everything else is the original response's, through the prototype.
-  return Object.create(response, { stream: { value: stream } }) as HttpClientResponse.HttpClientResponse
-}
-
 /**
- * The `HttpClient` on an undici pool.
+ * The `HttpClient` on an undici pool. Bodies are not rewritten here: the token exchange and the key fetches read a
+ * body whose length is declared in one step themselves (within their byte cap).
  *
  * @internal
  */
 export const clientOn = (platform: PlatformNode, agent: Undici.Agent): HttpClient.HttpClient =>
-  HttpClient.transformResponse(platform.NodeHttpClient.makeUndici(agent), Effect.map(withWholeBody))
+  platform.NodeHttpClient.makeUndici(agent)
 
 /** The pool's undici agent and client, once the first request has opened it. */
 interface Connection {
