@@ -5,13 +5,16 @@
 // and `status`. Wall time is measured around the child; CPU time (user + system) is the child's own, reported on
 // file descriptor 3 at exit, so stdout and stderr stay as the command wrote them. Medians of --runs.
 //
-//   node scripts/bench-cli.mjs [--runs 21] [--node PATH] [--bin published|repo] [--package DIR] [--cpu-prof DIR] [--json]
+//   node scripts/bench-cli.mjs [--runs 21] [--node PATH] [--bin published|repo] [--package DIR] [--keep-extra-ca]
+//                              [--cpu-prof DIR] [--json]
 //
 // Build first: `npx tsc -b packages/cli packages/emulator && node scripts/build-dist.mjs cli` (add --readable to
 // the build for profiles that name modules). `--node` runs the CLI with another Node (e.g. Node 24); the emulator
 // always runs in this process. `--bin repo` runs bin/effect-entra.js in the repository (dist/bin.js, unbundled).
 // `--package DIR` takes bin/ and dist/bundle/ from another copy of packages/cli (e.g. an older commit's build, to
 // compare: `git archive <commit> packages/cli scripts/build-dist.mjs | tar -x -C DIR`, then build it there).
+// NODE_EXTRA_CA_CERTS is dropped from the children's environment unless --keep-extra-ca: Node 20 parses that file
+// at every start (about 60 ms for the system bundle, /etc/ssl/certs/ca-certificates.crt), whatever the program.
 import * as ChildProcess from "node:child_process"
 import * as Fs from "node:fs"
 import * as Http from "node:http"
@@ -27,6 +30,7 @@ const node = option("--node") ?? process.execPath
 const binMode = option("--bin") ?? "published"
 const cliPackage = Path.resolve(option("--package") ?? Path.join(root, "packages/cli"))
 const asJson = args.includes("--json")
+const keepExtraCa = args.includes("--keep-extra-ca")
 const cpuProf = option("--cpu-prof") === undefined
   ? []
   : ["--cpu-prof", "--cpu-prof-dir", Path.resolve(option("--cpu-prof"))]
@@ -88,6 +92,7 @@ const measure = async (label, argv, env, check = () => true) => {
 const cleanEnv = (extra) => {
   const env = {}
   for (const [key, value] of Object.entries(process.env)) {
+    if (!keepExtraCa && key === "NODE_EXTRA_CA_CERTS") continue
     if (!/^(AZURE_|EFFECT_ENTRA_|BROWSER$|XDG_STATE_HOME$|NODE_OPTIONS$|NODE_COMPILE_CACHE$)/.test(key)) {
       env[key] = value
     }
@@ -212,7 +217,7 @@ const loadAfter = Os.loadavg()
 if (asJson) {
   console.log(
     JSON.stringify(
-      { node: nodeVersion, bin: binMode, cpus: Os.cpus().length, runs, loadBefore, loadAfter, results },
+      { node: nodeVersion, bin: binMode, keepExtraCa, cpus: Os.cpus().length, runs, loadBefore, loadAfter, results },
       null,
       2
     )
