@@ -30,7 +30,7 @@ import * as AccountState from "./internal/accountState.js"
 import { config } from "./internal/credentialConfig.js"
 import type { Options, Settings } from "./internal/credentialOptions.js"
 import { readSettings } from "./internal/credentialOptions.js"
-import { stepOr, untraced, validatorFor, validatorRequired } from "./internal/credentialSteps.js"
+import { untraced, validatorFor, validatorRequired } from "./internal/credentialSteps.js"
 import { getTokenSpan, make as makeHotPath } from "./internal/hotPath.js"
 import { toAccessToken } from "./internal/tokenEntry.js"
 import type { AccountInfo } from "./RedeemCode.js"
@@ -188,25 +188,35 @@ export const fromSettings = (
   endpoint: TokenEndpoint.Service,
   validator?: IdTokenValidator.Service | undefined
 ): Effect.Effect<Service, never, Scope.Scope> =>
-  Effect.gen(function*() {
-    const scope = yield* Effect.scope
-    const base = Context.make(TokenCache.TokenCache, cache).pipe(
-      Context.add(
-        TokenEndpoint.TokenEndpoint,
-        ClientCredential.withClientCredential(endpoint, settings.clientCredential)
-      ),
-      Context.add(Scope.Scope, scope)
-    )
-    const deps = validator === undefined ? base : Context.add(base, IdTokenValidator.IdTokenValidator, validator)
-    const steps: Steps = {
-      redeemCode: yield* stepOr(RedeemCode.RedeemCode, RedeemCode.make, deps),
-      cacheLookup: yield* stepOr(CacheLookup.CacheLookup, CacheLookup.make, deps),
-      refreshToken: yield* stepOr(RefreshToken.RefreshToken, RefreshToken.make, deps),
-      cache
-    }
-    const policy = settings.refreshPolicy ?? (yield* RefreshPolicy.CurrentRefreshPolicy)
-    return compose(settings, steps, policy, scope)
-  })
+  // Two reads (the clock, the context), then plain calls: a sign-in builds a credential, so this is on its path.
+  Effect.flatMap(Effect.clock, (clock) =>
+    Effect.contextWith((context: Context.Context<Scope.Scope>) => {
+      const scope = Context.get(context, Scope.Scope)
+      const signed = ClientCredential.withClientCredential(endpoint, settings.clientCredential)
+      const own = <I, S>(tag: Context.Tag<I, S>, build: () => S): S =>
+        Option.getOrElse(Context.getOption(context as Context.Context<unknown>, tag), build)
+      const steps: Steps = {
+        redeemCode: own(RedeemCode.RedeemCode, () =>
+          RedeemCode.unsafeMake({
+            endpoint: signed,
+            cache,
+            clock,
+            scope,
+            validator: validator === undefined
+              ? Context.getOption(context as Context.Context<unknown>, IdTokenValidator.IdTokenValidator)
+              : Option.some(validator)
+          })),
+        cacheLookup: own(CacheLookup.CacheLookup, () => CacheLookup.unsafeMake(cache, clock)),
+        refreshToken: own(
+          RefreshToken.RefreshToken,
+          () => RefreshToken.unsafeMake({ endpoint: signed, cache, clock, scope })
+        ),
+        cache
+      }
+      const policy = settings.refreshPolicy ??
+        Context.get(context as Context.Context<unknown>, RefreshPolicy.CurrentRefreshPolicy)
+      return compose(settings, steps, policy, scope)
+    }))
 
 /**
  * Builds the credential. Requires a `TokenCache` and an `HttpClient` (unless a `TokenEndpoint` is in the

@@ -6,6 +6,7 @@
  *
  * @since 0.1.0
  */
+import type * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -75,15 +76,12 @@ const counters = {
 } as const
 
 /**
- * Builds the step on the `TokenCache` in the context.
+ * {@link make} on an explicit cache and clock, synchronously.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const make: Effect.Effect<Service, never, TokenCache.TokenCache> = Effect.gen(function*() {
-  const cache = yield* TokenCache.TokenCache
-  const clock = yield* Effect.clock
-
+export const unsafeMake = (cache: TokenCache.Service, clock: Clock.Clock): Service => {
   const lookup = (key: string, policy?: RefreshPolicy.RefreshPolicy): Effect.Effect<Lookup> =>
     Effect.gen(function*() {
       const cached = yield* cache.getAccessToken(key)
@@ -104,6 +102,16 @@ export const make: Effect.Effect<Service, never, TokenCache.TokenCache> = Effect
   }
 
   return CacheLookup.of({ lookup, peek })
+}
+
+/**
+ * Builds the step on the `TokenCache` in the context.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make: Effect.Effect<Service, never, TokenCache.TokenCache> = Effect.gen(function*() {
+  return unsafeMake(yield* TokenCache.TokenCache, yield* Effect.clock)
 })
 
 /**

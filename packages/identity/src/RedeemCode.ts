@@ -16,6 +16,7 @@
  *
  * @since 0.1.0
  */
+import type * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -133,6 +134,137 @@ const spentCode = () =>
 const redemptionTtl = Duration.minutes(15)
 
 /**
+ * What the step is built on.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Dependencies {
+  readonly endpoint: TokenEndpoint.Service
+  readonly cache: TokenCache.Service
+  readonly clock: Clock.Clock
+  /** Validates the answer's ID token (see {@link RedeemClient.validateIdToken}). */
+  readonly validator: Option.Option<IdTokenValidator.Service>
+  /** Where a redemption in flight lives. */
+  readonly scope: Scope.Scope
+}
+
+/**
+ * {@link make} from explicit dependencies, synchronously (the credential builds its steps this way: no effect to
+ * run per sign-in).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const unsafeMake = ({ cache, clock, endpoint, scope, validator }: Dependencies): Service => {
+  const validates = (client: RedeemClient) =>
+    client.validateIdToken === true || (client.validateIdToken === undefined && Option.isSome(validator))
+
+  // The validated claims name the account; without validation, client_info and the decoded ID token do.
+  const identifyResponse = (
+    input: RedeemRequest,
+    response: TokenEndpoint.TokenResponse
+  ): Effect.Effect<Identity, AuthenticationError> => {
+    const { client, request } = input
+    if (!validates(client) || Option.isNone(validator)) return Effect.succeed(identify(response))
+    if (response.idToken === undefined) return Effect.fail(IdTokenValidator.missingIdToken())
+    return Effect.map(
+      validator.value.validate({
+        idToken: response.idToken,
+        authority: client.authority,
+        tenantId: request.tenantId,
+        clientId: client.clientId,
+        nonce: client.nonce
+      }),
+      (claims) => IdTokenValidator.identityOf(claims, response.clientInfo)
+    )
+  }
+  const flights = SingleFlight.make(scope)
+
+  const redeemNow = (input: RedeemRequest, codeKey: Option.Option<string>) =>
+    Effect.gen(function*() {
+      const { client, request } = input
+      // Checked before the code is sent: a sign-in that cannot be validated must not spend it.
+      if (validates(client) && Option.isNone(validator)) return yield* IdTokenValidator.missingValidator()
+      const response = yield* endpoint.redeemCode({
+        authority: client.authority,
+        tenantId: request.tenantId,
+        clientId: client.clientId,
+        clientSecret: client.clientSecret,
+        scopes: request.scopes,
+        claims: request.claims,
+        code: input.code,
+        redirectUri: client.redirectUri,
+        codeVerifier: input.codeVerifier
+      })
+      const identity = yield* identifyResponse(input, response)
+      const account: AccountInfo = {
+        homeAccountId: identity.homeAccountId ?? `local-${crypto.randomUUID()}`,
+        tenantId: identity.tenantId ?? request.tenantId,
+        ...(identity.username === undefined ? {} : { username: identity.username }),
+        ...(identity.name === undefined ? {} : { name: identity.name })
+      }
+      const accountKey = TokenRequest.accountKey(client, account.homeAccountId)
+      const previous = yield* cache.getAccount(accountKey)
+      yield* cache.setAccount(accountKey, {
+        homeAccountId: account.homeAccountId,
+        authority: client.authority,
+        clientId: client.clientId,
+        tenantId: account.tenantId,
+        ...(account.username === undefined ? {} : { username: account.username }),
+        ...(account.name === undefined ? {} : { name: account.name }),
+        ...(response.refreshToken === undefined ? {} : { refreshToken: response.refreshToken }),
+        version: Option.match(previous, { onNone: () => 1, onSome: (entry) => entry.version + 1 }),
+        updatedOn: clock.unsafeCurrentTimeMillis()
+      })
+      const key = TokenRequest.accessTokenKey(client, account.homeAccountId, request)
+      const entry = toEntry(response, request, account.homeAccountId)
+      yield* cache.setAccessToken(key, entry)
+      if (Option.isSome(codeKey)) yield* cache.setRedemption(codeKey.value, account.homeAccountId, redemptionTtl)
+      return { account, issued: { key, entry } } satisfies Redemption
+    }).pipe(Effect.withSpan("RedeemCode", {
+      // A span's stack trace is an Error per redemption; the span's name says where it comes from.
+      captureStackTrace: false,
+      attributes: {
+        "entra.tenant_id": input.request.tenantId,
+        "entra.scopes": input.request.scopeKey,
+        "entra.grant_type": "authorization_code"
+      }
+    }))
+
+  const redeemOnce = (input: RedeemRequest): Effect.Effect<Redemption, AuthenticationError> =>
+    Effect.gen(function*() {
+      const binding = {
+        ...input.client,
+        clientSecret: input.client.clientSecret,
+        clientCredentialId: input.client.clientCredential?.id,
+        codeVerifier: input.codeVerifier
+      }
+      const codeKey = redemptionKey(binding, input.code)
+      // Without a PKCE verifier nothing proves another process holds the same sign-in: redeem here, record nothing.
+      if (Option.isNone(codeKey)) return yield* redeemNow(input, codeKey)
+      const adoptRecorded: Effect.Effect<Option.Option<Redemption>> = Effect.map(
+        cache.getRedemption(codeKey.value),
+        Option.map((homeAccountId) => ({ account: { homeAccountId, tenantId: input.client.tenantId } }))
+      )
+      // Another process of the fleet may have redeemed this code already.
+      const recorded = yield* adoptRecorded
+      if (Option.isSome(recorded)) return recorded.value
+      return yield* leased(cache, `redeem|${codeKey.value}`, adoptRecorded, redeemNow(input, codeKey))
+    })
+
+  return RedeemCode.of({
+    // Keyed by the code itself: the key lives in memory only while the redemption is in flight.
+    redeem: (input) =>
+      Effect.suspend(() =>
+        isWiped(input.code)
+          ? Effect.fail(spentCode())
+          : flights.run(`redeem|${Redacted.value(input.code)}`, redeemOnce(input), { finishWhenAbandoned: true })
+      )
+  })
+}
+
+/**
  * Builds the step on the `TokenEndpoint` and `TokenCache` in the context; a redemption in flight lives in the
  * `Scope` (it finishes even when every caller has gone: a code sent to Entra must not be lost). With an
  * `IdTokenValidator` in the context, the answer's ID token is validated before anything is cached, and the
@@ -143,115 +275,12 @@ const redemptionTtl = Duration.minutes(15)
  */
 export const make: Effect.Effect<Service, never, TokenEndpoint.TokenEndpoint | TokenCache.TokenCache | Scope.Scope> =
   Effect.gen(function*() {
-    const endpoint = yield* TokenEndpoint.TokenEndpoint
-    const cache = yield* TokenCache.TokenCache
-    const clock = yield* Effect.clock
-    const validator = yield* Effect.serviceOption(IdTokenValidator.IdTokenValidator)
-
-    const validates = (client: RedeemClient) =>
-      client.validateIdToken === true || (client.validateIdToken === undefined && Option.isSome(validator))
-
-    // The validated claims name the account; without validation, client_info and the decoded ID token do.
-    const identifyResponse = (
-      input: RedeemRequest,
-      response: TokenEndpoint.TokenResponse
-    ): Effect.Effect<Identity, AuthenticationError> => {
-      const { client, request } = input
-      if (!validates(client) || Option.isNone(validator)) return Effect.succeed(identify(response))
-      if (response.idToken === undefined) return Effect.fail(IdTokenValidator.missingIdToken())
-      return Effect.map(
-        validator.value.validate({
-          idToken: response.idToken,
-          authority: client.authority,
-          tenantId: request.tenantId,
-          clientId: client.clientId,
-          nonce: client.nonce
-        }),
-        (claims) => IdTokenValidator.identityOf(claims, response.clientInfo)
-      )
-    }
-    const flights = SingleFlight.make(yield* Effect.scope)
-
-    const redeemNow = (input: RedeemRequest, codeKey: Option.Option<string>) =>
-      Effect.gen(function*() {
-        const { client, request } = input
-        // Checked before the code is sent: a sign-in that cannot be validated must not spend it.
-        if (validates(client) && Option.isNone(validator)) return yield* IdTokenValidator.missingValidator()
-        const response = yield* endpoint.redeemCode({
-          authority: client.authority,
-          tenantId: request.tenantId,
-          clientId: client.clientId,
-          clientSecret: client.clientSecret,
-          scopes: request.scopes,
-          claims: request.claims,
-          code: input.code,
-          redirectUri: client.redirectUri,
-          codeVerifier: input.codeVerifier
-        })
-        const identity = yield* identifyResponse(input, response)
-        const account: AccountInfo = {
-          homeAccountId: identity.homeAccountId ?? `local-${crypto.randomUUID()}`,
-          tenantId: identity.tenantId ?? request.tenantId,
-          ...(identity.username === undefined ? {} : { username: identity.username }),
-          ...(identity.name === undefined ? {} : { name: identity.name })
-        }
-        const accountKey = TokenRequest.accountKey(client, account.homeAccountId)
-        const previous = yield* cache.getAccount(accountKey)
-        yield* cache.setAccount(accountKey, {
-          homeAccountId: account.homeAccountId,
-          authority: client.authority,
-          clientId: client.clientId,
-          tenantId: account.tenantId,
-          ...(account.username === undefined ? {} : { username: account.username }),
-          ...(account.name === undefined ? {} : { name: account.name }),
-          ...(response.refreshToken === undefined ? {} : { refreshToken: response.refreshToken }),
-          version: Option.match(previous, { onNone: () => 1, onSome: (entry) => entry.version + 1 }),
-          updatedOn: clock.unsafeCurrentTimeMillis()
-        })
-        const key = TokenRequest.accessTokenKey(client, account.homeAccountId, request)
-        const entry = toEntry(response, request, account.homeAccountId)
-        yield* cache.setAccessToken(key, entry)
-        if (Option.isSome(codeKey)) yield* cache.setRedemption(codeKey.value, account.homeAccountId, redemptionTtl)
-        return { account, issued: { key, entry } } satisfies Redemption
-      }).pipe(Effect.withSpan("RedeemCode", {
-        // A span's stack trace is an Error per redemption; the span's name says where it comes from.
-        captureStackTrace: false,
-        attributes: {
-          "entra.tenant_id": input.request.tenantId,
-          "entra.scopes": input.request.scopeKey,
-          "entra.grant_type": "authorization_code"
-        }
-      }))
-
-    const redeemOnce = (input: RedeemRequest): Effect.Effect<Redemption, AuthenticationError> =>
-      Effect.gen(function*() {
-        const binding = {
-          ...input.client,
-          clientSecret: input.client.clientSecret,
-          clientCredentialId: input.client.clientCredential?.id,
-          codeVerifier: input.codeVerifier
-        }
-        const codeKey = redemptionKey(binding, input.code)
-        // Without a PKCE verifier nothing proves another process holds the same sign-in: redeem here, record nothing.
-        if (Option.isNone(codeKey)) return yield* redeemNow(input, codeKey)
-        const adoptRecorded: Effect.Effect<Option.Option<Redemption>> = Effect.map(
-          cache.getRedemption(codeKey.value),
-          Option.map((homeAccountId) => ({ account: { homeAccountId, tenantId: input.client.tenantId } }))
-        )
-        // Another process of the fleet may have redeemed this code already.
-        const recorded = yield* adoptRecorded
-        if (Option.isSome(recorded)) return recorded.value
-        return yield* leased(cache, `redeem|${codeKey.value}`, adoptRecorded, redeemNow(input, codeKey))
-      })
-
-    return RedeemCode.of({
-      // Keyed by the code itself: the key lives in memory only while the redemption is in flight.
-      redeem: (input) =>
-        Effect.suspend(() =>
-          isWiped(input.code)
-            ? Effect.fail(spentCode())
-            : flights.run(`redeem|${Redacted.value(input.code)}`, redeemOnce(input), { finishWhenAbandoned: true })
-        )
+    return unsafeMake({
+      endpoint: yield* TokenEndpoint.TokenEndpoint,
+      cache: yield* TokenCache.TokenCache,
+      clock: yield* Effect.clock,
+      validator: yield* Effect.serviceOption(IdTokenValidator.IdTokenValidator),
+      scope: yield* Effect.scope
     })
   })
 

@@ -123,6 +123,102 @@ const makeRenewNow = (
   }))
 
 /**
+ * What the step is built on.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Dependencies {
+  readonly endpoint: TokenEndpoint.Service
+  readonly cache: TokenCache.Service
+  readonly clock: Clock.Clock
+  /** Where renewals in flight live. */
+  readonly scope: Scope.Scope
+}
+
+/**
+ * {@link make} from explicit dependencies, synchronously.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const unsafeMake = ({ cache, clock, endpoint, scope }: Dependencies): Service => {
+  const flights = SingleFlight.make(scope)
+  const retryGate = makeRefreshGate()
+
+  const renewNow = makeRenewNow(endpoint, cache, clock, retryGate)
+
+  /** A fresh token another process may have written meanwhile. */
+  const freshFromCache = (key: string, policy: RefreshPolicy.RefreshPolicy) =>
+    Effect.map(
+      cache.getAccessToken(key),
+      Option.filter((entry) => clock.unsafeCurrentTimeMillis() < policy.renewAt(entry))
+    )
+
+  /** One flight per key: callers that join share its outcome, `onFailure` included (one warning, one count). */
+  const renewShared = (
+    input: RenewRequest,
+    onFailure: (
+      key: string,
+      error: AuthenticationError
+    ) => Effect.Effect<TokenCache.AccessTokenEntry, AuthenticationError>
+  ): Effect.Effect<TokenCache.AccessTokenEntry, AuthenticationError> =>
+    Effect.suspend(() => {
+      const key = TokenRequest.accessTokenKey(input.client, input.homeAccountId, input.request)
+      const { bypassCache, claims } = input.request
+      const recheck = bypassCache || input.force === true
+        ? Effect.succeedNone
+        : freshFromCache(key, input.policy ?? RefreshPolicy.defaultPolicy)
+      return flights.run(
+        bypassCache ? `${key}|claims|${claims}` : key,
+        leased(cache, `refresh|${key}`, recheck, renewNow(input, key)).pipe(
+          Effect.catchAll((error) => onFailure(key, error))
+        )
+      )
+    })
+
+  const renew = (input: RenewRequest) => renewShared(input, (_key, error) => Effect.fail(error))
+
+  const renewDue = (
+    input: RenewRequest,
+    current: TokenCache.AccessTokenEntry
+  ): Effect.Effect<TokenCache.AccessTokenEntry, AuthenticationError> =>
+    Effect.suspend(() => {
+      const key = TokenRequest.accessTokenKey(input.client, input.homeAccountId, input.request)
+      if (retryGate.blocked(key, clock.unsafeCurrentTimeMillis())) return Effect.succeed(current)
+      return renewShared(input, (key, error) => keepServing(input, key, current, error))
+    })
+
+  const keepServing = (
+    { policy = RefreshPolicy.defaultPolicy, request }: RenewRequest,
+    key: string,
+    current: TokenCache.AccessTokenEntry,
+    error: AuthenticationError
+  ) =>
+    Effect.gen(function*() {
+      const failedAt = clock.unsafeCurrentTimeMillis()
+      // Callers that joined this renewal after expiry, or a renewal that outlived the token, must not get an
+      // expired token as a success.
+      if (failedAt >= current.expiresOn) return yield* Effect.fail(error)
+      const retryInMs = policy.retryDelay(current, failedAt)
+      retryGate.block(key, failedAt + retryInMs, failedAt)
+      yield* Metric.increment(CredentialMetrics.refreshFailures)
+      yield* Effect.logWarning("Proactive token refresh failed; serving the cached token until it expires").pipe(
+        Effect.annotateLogs({
+          error: error.message,
+          tenantId: request.tenantId,
+          scopes: request.scopeKey,
+          expiresOn: new Date(current.expiresOn).toISOString(),
+          retryInMs
+        })
+      )
+      return current
+    })
+
+  return RefreshToken.of({ renew, renewDue })
+}
+
+/**
  * Builds the step on the `TokenEndpoint` and `TokenCache` in the context; renewals in flight live in the `Scope`.
  *
  * @since 0.1.0
@@ -130,82 +226,12 @@ const makeRenewNow = (
  */
 export const make: Effect.Effect<Service, never, TokenEndpoint.TokenEndpoint | TokenCache.TokenCache | Scope.Scope> =
   Effect.gen(function*() {
-    const endpoint = yield* TokenEndpoint.TokenEndpoint
-    const cache = yield* TokenCache.TokenCache
-    const clock = yield* Effect.clock
-    const flights = SingleFlight.make(yield* Effect.scope)
-    const retryGate = makeRefreshGate()
-
-    const renewNow = makeRenewNow(endpoint, cache, clock, retryGate)
-
-    /** A fresh token another process may have written meanwhile. */
-    const freshFromCache = (key: string, policy: RefreshPolicy.RefreshPolicy) =>
-      Effect.map(
-        cache.getAccessToken(key),
-        Option.filter((entry) => clock.unsafeCurrentTimeMillis() < policy.renewAt(entry))
-      )
-
-    /** One flight per key: callers that join share its outcome, `onFailure` included (one warning, one count). */
-    const renewShared = (
-      input: RenewRequest,
-      onFailure: (
-        key: string,
-        error: AuthenticationError
-      ) => Effect.Effect<TokenCache.AccessTokenEntry, AuthenticationError>
-    ): Effect.Effect<TokenCache.AccessTokenEntry, AuthenticationError> =>
-      Effect.suspend(() => {
-        const key = TokenRequest.accessTokenKey(input.client, input.homeAccountId, input.request)
-        const { bypassCache, claims } = input.request
-        const recheck = bypassCache || input.force === true
-          ? Effect.succeedNone
-          : freshFromCache(key, input.policy ?? RefreshPolicy.defaultPolicy)
-        return flights.run(
-          bypassCache ? `${key}|claims|${claims}` : key,
-          leased(cache, `refresh|${key}`, recheck, renewNow(input, key)).pipe(
-            Effect.catchAll((error) => onFailure(key, error))
-          )
-        )
-      })
-
-    const renew = (input: RenewRequest) => renewShared(input, (_key, error) => Effect.fail(error))
-
-    const renewDue = (
-      input: RenewRequest,
-      current: TokenCache.AccessTokenEntry
-    ): Effect.Effect<TokenCache.AccessTokenEntry, AuthenticationError> =>
-      Effect.suspend(() => {
-        const key = TokenRequest.accessTokenKey(input.client, input.homeAccountId, input.request)
-        if (retryGate.blocked(key, clock.unsafeCurrentTimeMillis())) return Effect.succeed(current)
-        return renewShared(input, (key, error) => keepServing(input, key, current, error))
-      })
-
-    const keepServing = (
-      { policy = RefreshPolicy.defaultPolicy, request }: RenewRequest,
-      key: string,
-      current: TokenCache.AccessTokenEntry,
-      error: AuthenticationError
-    ) =>
-      Effect.gen(function*() {
-        const failedAt = clock.unsafeCurrentTimeMillis()
-        // Callers that joined this renewal after expiry, or a renewal that outlived the token, must not get an
-        // expired token as a success.
-        if (failedAt >= current.expiresOn) return yield* Effect.fail(error)
-        const retryInMs = policy.retryDelay(current, failedAt)
-        retryGate.block(key, failedAt + retryInMs, failedAt)
-        yield* Metric.increment(CredentialMetrics.refreshFailures)
-        yield* Effect.logWarning("Proactive token refresh failed; serving the cached token until it expires").pipe(
-          Effect.annotateLogs({
-            error: error.message,
-            tenantId: request.tenantId,
-            scopes: request.scopeKey,
-            expiresOn: new Date(current.expiresOn).toISOString(),
-            retryInMs
-          })
-        )
-        return current
-      })
-
-    return RefreshToken.of({ renew, renewDue })
+    return unsafeMake({
+      endpoint: yield* TokenEndpoint.TokenEndpoint,
+      cache: yield* TokenCache.TokenCache,
+      clock: yield* Effect.clock,
+      scope: yield* Effect.scope
+    })
   })
 
 /**

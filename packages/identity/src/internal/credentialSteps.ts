@@ -1,6 +1,6 @@
 /**
- * What the credential's constructors share besides the composition itself: a step from the context or the
- * credential's own, the validator of the sign-in, and whether the current fiber records spans.
+ * What the credential's constructors share besides the composition itself: the validator of the sign-in, and
+ * whether the current fiber records spans.
  *
  * @internal
  */
@@ -13,13 +13,6 @@ import * as Tracer from "effect/Tracer"
 import { InvalidOptionError } from "../AuthenticationError.js"
 import * as IdTokenValidator from "../IdTokenValidator.js"
 import * as RedeemCode from "../RedeemCode.js"
-
-/** A step from the context when one is provided, else the credential's own on its endpoint and cache. */
-export const stepOr = <I, S>(tag: Context.Tag<I, S>, build: Effect.Effect<S, never, any>, deps: Context.Context<any>) =>
-  Effect.flatMap(
-    Effect.serviceOption(tag),
-    Option.match({ onSome: Effect.succeed, onNone: () => Effect.provide(build, deps) as Effect.Effect<S> })
-  )
 
 /** The context's validator (a shared key cache), else one on the credential's `HttpClient`. */
 export const validatorFor = Effect.flatMap(

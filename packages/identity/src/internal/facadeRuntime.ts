@@ -50,23 +50,50 @@ const validatorOn = (client: HttpClient.HttpClient): IdTokenValidator.Service =>
   return made
 }
 
-/** Builds the credential from settings the facade has validated already. Synchronous: nothing in it waits. */
-export const build = (settings: Credential.Settings, services: FacadeServices): Built => {
-  const scope = Effect.runSync(Scope.make())
-  const service = Effect.runSync(
-    Effect.gen(function*() {
-      const client = yield* httpClient(services)
-      // The facade's constructor has validated these options already.
-      const endpoint = yield* Effect.orDie(
-        Effect.provideService(TokenEndpoint.make(settings.http), HttpClientTag.HttpClient, client)
-      )
-      const cache = services.tokenCache ?? (yield* TokenCache.makeMemory)
-      const validator = settings.validateIdToken ? validatorOn(client) : undefined
-      return yield* Credential.fromSettings(settings, cache, endpoint, validator)
-    }).pipe(Scope.extend(scope))
+// One token endpoint per HTTP client and retry settings: it holds no state of a credential's (its URL memo is
+// bounded), and building one per sign-in cost more than the credential's own steps.
+const endpoints = new WeakMap<HttpClient.HttpClient, Map<string, TokenEndpoint.Service>>()
+
+export const endpointOn = (client: HttpClient.HttpClient, http: TokenEndpoint.Options): TokenEndpoint.Service => {
+  // The facade sets only these (numbers, from `@azure/identity`'s options); a schedule is not shareable by key.
+  const key = http.retrySchedule === undefined
+    ? [
+      http.maxAttempts,
+      http.baseDelay,
+      http.maxDelay,
+      http.requestTimeout,
+      http.deadline,
+      http.maxRetryAfter,
+      http.maxResponseBytes
+    ].map(String).join("|")
+    : undefined
+  let known = endpoints.get(client)
+  const found = key === undefined ? undefined : known?.get(key)
+  if (found !== undefined) return found
+  // The facade's constructor has validated these options already.
+  const made = Effect.runSync(
+    Effect.orDie(Effect.provideService(TokenEndpoint.make(http), HttpClientTag.HttpClient, client))
   )
-  return { service, scope }
+  if (key !== undefined) {
+    if (known === undefined) endpoints.set(client, known = new Map())
+    if (known.size >= 16) known.clear()
+    known.set(key, made)
+  }
+  return made
 }
+
+/** Builds the credential from settings the facade has validated already. Synchronous: nothing in it waits. */
+export const build = (settings: Credential.Settings, services: FacadeServices): Built =>
+  Effect.runSync(
+    Effect.flatMap(Scope.make(), (scope) =>
+      Effect.gen(function*() {
+        const client = yield* httpClient(services)
+        const cache = services.tokenCache ?? (yield* TokenCache.makeMemory)
+        const validator = settings.validateIdToken ? validatorOn(client) : undefined
+        const service = yield* Credential.fromSettings(settings, cache, endpointOn(client, settings.http), validator)
+        return { service, scope }
+      }).pipe(Scope.extend(scope)))
+  )
 
 /** Closes what {@link build} opened: the credential's background work and its share of the pool. */
 export const dispose = (built: Built): Promise<void> => Effect.runPromise(Scope.close(built.scope, Exit.void))
