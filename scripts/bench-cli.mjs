@@ -225,9 +225,8 @@ if (asJson) {
 } else {
   const load = (l) => l.map((x) => x.toFixed(2)).join(" ")
   console.log(
-    `node ${nodeVersion}, bin: ${binMode} (${
-      Path.relative(root, cliPackage) || "."
-    }), ${Os.cpus().length} CPUs, median of ${runs} runs; ` +
+    `node ${nodeVersion}, bin: ${binMode} (${Path.relative(root, cliPackage) || "."}), ` +
+      `NODE_EXTRA_CA_CERTS ${keepExtraCa ? "kept" : "dropped"}, ${Os.cpus().length} CPUs, median of ${runs} runs; ` +
       `load average ${load(loadBefore)} before, ${load(loadAfter)} after`
   )
   console.log(`| command | wall (ms) | CPU (ms) | wall min–max |`)
