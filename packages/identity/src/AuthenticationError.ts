@@ -79,12 +79,12 @@ export type Reason =
   | "InvalidIdToken"
 
 /**
- * The grant a failed request used.
+ * The grant a failed request used (`device_code`: the polls of the device authorization grant, RFC 8628).
  *
  * @since 0.1.0
  * @category models
  */
-export type GrantType = "authorization_code" | "refresh_token"
+export type GrantType = "authorization_code" | "refresh_token" | "device_code"
 
 /** Entra's errors that mean "the user has to sign in again" (MSAL's rule). */
 const interactionErrors = new Set(["invalid_grant", "interaction_required", "consent_required", "login_required"])

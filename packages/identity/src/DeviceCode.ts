@@ -207,7 +207,7 @@ export const make = (
       }).pipe(
         Effect.withSpan("DeviceCode.await", {
           captureStackTrace: false,
-          attributes: { "entra.scopes": request.scopeKey }
+          attributes: { "entra.scopes": request.scopeKey, "entra.grant_type": "device_code" }
         })
       )
 

@@ -5,13 +5,18 @@
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import { assert, describe, it } from "@effect/vitest"
-import { Clock, Effect, Fiber, Layer, Redacted, TestClock } from "effect"
+import { Clock, Effect, Either, Fiber, Layer, Metric, Redacted, TestClock } from "effect"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { inspect } from "node:util"
 import * as AuthorizationCodeCredential from "../src/AuthorizationCodeCredential.js"
+import * as CredentialMetrics from "../src/CredentialMetrics.js"
 import * as DeviceCode from "../src/DeviceCode.js"
+import { resolveHttpOptions } from "../src/internal/httpOptions.js"
+import { makeExchange } from "../src/internal/tokenExchange.js"
+import { makeRetrySchedule } from "../src/internal/tokenRetry.js"
 import * as TokenCache from "../src/TokenCache.js"
+import * as Observe from "./fixtures/Observe.js"
 import * as ScriptedEntra from "./fixtures/ScriptedEntra.js"
 import { settle } from "./fixtures/Time.js"
 
@@ -193,7 +198,7 @@ describe("DeviceCode", () => {
       const error = yield* Effect.flip(settle(pending.await))
       assert.strictEqual(error.errorResponse.error, "authorization_declined")
       assert.strictEqual(error.aadstsCode, 65004)
-      assert.isUndefined(error.grantType)
+      assert.strictEqual(error.grantType, "device_code")
       for (const text of [error.message, inspect(error, { depth: 10 }), JSON.stringify(error), error.body ?? ""]) {
         assert.notInclude(text, deviceCode)
       }
@@ -301,5 +306,80 @@ describe("DeviceCode", () => {
       assert.strictEqual(noScope._tag, "InvalidOptionError")
       assert.strictEqual(entra.requests.length, 0)
     }).pipe(Effect.provide(layer))
+  })
+})
+
+describe("DeviceCode: the grant is device_code", () => {
+  const requests = (grantType: string, outcome: string) =>
+    Metric.value(
+      CredentialMetrics.tokenRequests.pipe(Metric.tagged("grant_type", grantType), Metric.tagged("outcome", outcome))
+    ).pipe(Effect.map((state) => state.count))
+
+  it.effect("polls count as device_code in metrics, and the sign-in's spans say device_code", () => {
+    const { entra, layer } = setup()
+    return Effect.gen(function*() {
+      const observed = Observe.make()
+      const before = {
+        pending: yield* requests("device_code", "authorization_pending"),
+        ok: yield* requests("device_code", "success"),
+        code: yield* requests("authorization_code", "authorization_pending")
+      }
+      entra.script.push(deviceAnswer({ interval: 1 }), pollError("authorization_pending", 70016), yield* tokens(1))
+      yield* settle((yield* DeviceCode.make(options)).signIn(scope, () => Effect.void)).pipe(
+        Observe.observe(observed)
+      )
+      assert.strictEqual((yield* requests("device_code", "authorization_pending")) - before.pending, 1)
+      assert.strictEqual((yield* requests("device_code", "success")) - before.ok, 1)
+      assert.strictEqual((yield* requests("authorization_code", "authorization_pending")) - before.code, 0)
+      const grantOf = (name: string) =>
+        observed.spans.filter((span) => span.name === name).map((span) => span.attributes.get("entra.grant_type"))
+      assert.deepStrictEqual(grantOf("DeviceCode.await"), ["device_code"])
+      assert.deepStrictEqual(grantOf("RedeemCode"), ["device_code"])
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("a 200 without a token is never resent: the device code is spent by it", () => {
+    const { entra, layer, polls } = setup()
+    return Effect.gen(function*() {
+      entra.script.push(deviceAnswer({ interval: 1 }), respond(200, { token_type: "Bearer" }), yield* tokens(1))
+      const error = yield* Effect.flip(settle((yield* DeviceCode.make(options)).signIn(scope, () => Effect.void)))
+      assert.strictEqual(error._tag, "AuthenticationError")
+      if (error._tag !== "AuthenticationError") return
+      assert.strictEqual(error.reason, "InvalidResponse")
+      assert.strictEqual(error.grantType, "device_code")
+      assert.strictEqual(polls().length, 1)
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("an ID token refused after the polls is an InvalidIdToken of the device_code grant", () => {
+    const { entra, layer } = setup()
+    return Effect.gen(function*() {
+      entra.script.push(deviceAnswer({ interval: 1 }), yield* tokens(1))
+      const flow = yield* DeviceCode.make({ tenantId, clientId, authority })
+      const error = yield* Effect.flip(settle(flow.signIn(scope, () => Effect.void)))
+      assert.strictEqual(error._tag, "AuthenticationError")
+      if (error._tag !== "AuthenticationError") return
+      assert.strictEqual(error.reason, "InvalidIdToken")
+      assert.strictEqual(error.grantType, "device_code")
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("the token exchange itself blanks the device code out of an error's texts", () => {
+    const { entra } = setup()
+    return Effect.gen(function*() {
+      const settings = Either.getOrThrow(resolveHttpOptions({ maxAttempts: 1 }))
+      const exchange = makeExchange(entra.client, settings, makeRetrySchedule(settings))
+      entra.script.push(pollError("invalid_request", 90014, `The device_code ${deviceCode} is malformed.`))
+      const error = yield* Effect.flip(exchange("device_code", { authority, tenantId, clientId, scopes: [scope] }, {
+        client_id: clientId,
+        grant_type: deviceGrant,
+        device_code: deviceCode
+      }))
+      assert.strictEqual(error.grantType, "device_code")
+      assert.include(error.message, "malformed")
+      for (const text of [error.message, inspect(error, { depth: 10 }), JSON.stringify(error), error.body ?? ""]) {
+        assert.notInclude(text, deviceCode)
+      }
+    })
   })
 })

@@ -170,7 +170,7 @@ export const requestDeviceCode = (
       // Errors read like the token endpoint's: Entra's allow-listed fields, the status, the transport's cause.
       return yield* Effect.flatMap(
         interpretOutcome(outcome, {
-          grantType: "authorization_code",
+          grantType: "device_code",
           attempts: 1,
           requestedOn,
           retryAfterMs: undefined,

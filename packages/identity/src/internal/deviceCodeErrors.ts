@@ -1,7 +1,6 @@
 /**
- * The device-code grant's failures as `AuthenticationError`s: the token exchange's errors re-issued without a
- * grant type (the type names only the code and refresh grants) and with the device code blanked out, and the
- * expiry the client itself notices.
+ * The device-code grant's failures as `AuthenticationError`s: the token exchange's errors re-issued with the device
+ * code blanked out of every text, and the expiry the client itself notices.
  *
  * @internal
  */
@@ -17,14 +16,15 @@ export const pollingErrors = {
 } as const
 
 /**
- * The same error without a grant type, the `secrets` blanked out of its texts (the exchange knows the code and
- * refresh token as secrets, not the device code).
+ * The same error, grant type `device_code`, the `secrets` blanked out of its texts (the exchange blanks the device
+ * code already; this also covers the device authorization request's answer).
  */
 export const asDeviceCodeError = (error: AuthenticationError, secrets: ReadonlyArray<string>): AuthenticationError => {
   const clean = (text: string) => redactSecrets(text, secrets)
   return new AuthenticationError({
     reason: error.reason,
     statusCode: error.statusCode,
+    grantType: "device_code",
     errorResponse: { ...error.errorResponse, errorDescription: clean(error.errorResponse.errorDescription) },
     attempts: error.attempts,
     retryAfterMs: error.retryAfterMs,
@@ -42,5 +42,6 @@ export const expiredOnClient = (expiresInSeconds: number): AuthenticationError =
       error: pollingErrors.expired,
       errorDescription: `The device code expired after ${expiresInSeconds} s before the user completed the sign-in`
     },
+    grantType: "device_code",
     attempts: 0
   })

@@ -38,8 +38,9 @@ const pollForm = (parameters: ClientParameters, deviceCode: Redacted.Redacted<st
 }
 
 /**
- * Polls until the user has signed in (the token response), declined, or the code has expired. The exchange is
- * told the code grant: like a code, a device code is spent by the 200 that answers it, so that is never resent.
+ * Polls until the user has signed in (the token response), declined, or the code has expired. The exchange counts
+ * and names the polls `device_code`, and never resends a 200 for them: like a code, a device code is spent by the
+ * 200 that answers it.
  */
 export const pollForToken = (
   exchange: Exchange,
@@ -57,7 +58,7 @@ export const pollForToken = (
       if ((yield* Clock.currentTimeMillis) >= deadline) return yield* expiredOnClient(authorization.expiresIn)
       yield* Effect.annotateCurrentSpan("entra.device_code.polls", attempt)
       const answer = yield* Effect.either(
-        exchange("authorization_code", parameters, pollForm(parameters, authorization.deviceCode))
+        exchange("device_code", parameters, pollForm(parameters, authorization.deviceCode))
       )
       if (Either.isRight(answer)) return answer.right
       const error = answer.left.errorResponse.error

@@ -16,6 +16,7 @@ import * as RedeemCode from "../RedeemCode.js"
 import * as TokenCache from "../TokenCache.js"
 import * as TokenEndpoint from "../TokenEndpoint.js"
 import type * as TokenRequest from "../TokenRequest.js"
+import { asDeviceCodeError } from "./deviceCodeErrors.js"
 
 /** What storing needs besides the answer. */
 export interface StoreContext {
@@ -32,7 +33,8 @@ export const storeAnswer = (
   context: StoreContext
 ): Effect.Effect<RedeemCode.Redemption, AuthenticationError> => {
   const handOver = TokenEndpoint.TokenEndpoint.of({
-    redeemCode: () => Effect.succeed(answer),
+    // Runs inside RedeemCode's span: it names the grant these tokens came from.
+    redeemCode: () => Effect.as(Effect.annotateCurrentSpan("entra.grant_type", "device_code"), answer),
     redeemRefreshToken: () => Effect.dieMessage("a device-code sign-in refreshes nothing while it is stored")
   })
   const base = Context.make(TokenCache.TokenCache, context.cache).pipe(
@@ -50,5 +52,10 @@ export const storeAnswer = (
       code: Redacted.make(`device-code-${crypto.randomUUID()}`),
       request
     })
-  }).pipe(Effect.provide(deps), Effect.scoped)
+  }).pipe(
+    Effect.provide(deps),
+    Effect.scoped,
+    // An ID token refused here came from the device-code grant, not a code's redemption.
+    Effect.mapError((error) => asDeviceCodeError(error, []))
+  )
 }

@@ -23,7 +23,14 @@ import type { Outcome } from "./tokenRetry.js"
 import { retryableFailure, retryAfterMillis, withinDeadline } from "./tokenRetry.js"
 
 /** The form's values that are secrets: never quoted back in an error. */
-const secretFields = ["client_secret", "client_assertion", "code", "code_verifier", "refresh_token"] as const
+const secretFields = [
+  "client_secret",
+  "client_assertion",
+  "code",
+  "code_verifier",
+  "refresh_token",
+  "device_code"
+] as const
 
 // RFC 7523 §2.2: a JWT authenticates the client.
 const jwtBearer = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"

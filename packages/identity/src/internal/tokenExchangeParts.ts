@@ -10,7 +10,7 @@ import type { GrantType, InvalidOptionError } from "../AuthenticationError.js"
 import { normalizeAuthority, tokenEndpoint, validateTenantId } from "../Authority.js"
 import * as CredentialMetrics from "../CredentialMetrics.js"
 
-const grantTypes: ReadonlyArray<GrantType> = ["authorization_code", "refresh_token"]
+const grantTypes: ReadonlyArray<GrantType> = ["authorization_code", "refresh_token", "device_code"]
 
 const perGrant = <M>(make: (grantType: GrantType) => M): (grantType: GrantType) => M => {
   const made = new Map(grantTypes.map((grantType) => [grantType, make(grantType)]))
