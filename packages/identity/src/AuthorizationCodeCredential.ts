@@ -32,6 +32,7 @@ import type { Options, Settings } from "./internal/credentialOptions.js"
 import { readSettings } from "./internal/credentialOptions.js"
 import { untraced, validatorFor, validatorRequired } from "./internal/credentialSteps.js"
 import { getTokenSpan, make as makeHotPath } from "./internal/hotPath.js"
+import { type RedeemUnshared, unsharedOf } from "./internal/redeemUnshared.js"
 import { toAccessToken } from "./internal/tokenEntry.js"
 import type { AccountInfo } from "./RedeemCode.js"
 import * as RedeemCode from "./RedeemCode.js"
@@ -112,8 +113,14 @@ export interface Steps {
   readonly cache: TokenCache.Service
 }
 
-const compose = (settings: Settings, steps: Steps, policy: RefreshPolicy.RefreshPolicy, scope: Scope.Scope) => {
-  const state = AccountState.make(settings, steps.redeemCode, steps.cache, scope)
+const compose = (
+  settings: Settings,
+  steps: Steps,
+  policy: RefreshPolicy.RefreshPolicy,
+  scope: Scope.Scope,
+  unshared: RedeemUnshared | undefined
+) => {
+  const state = AccountState.make(settings, steps.redeemCode, steps.cache, scope, unshared)
   const hot = makeHotPath({ client: settings, homeAccountId: state.homeAccountId, lookup: steps.cacheLookup, policy })
   const renewal = (homeAccountId: string, request: TokenRequest.TokenRequest, force = false) => ({
     client: settings,
@@ -215,7 +222,11 @@ export const fromSettings = (
       }
       const policy = settings.refreshPolicy ??
         Context.get(context as Context.Context<unknown>, RefreshPolicy.CurrentRefreshPolicy)
-      return compose(settings, steps, policy, scope)
+      // Only a step built here may skip its own flight: one from the context may be shared with others.
+      const unshared = Option.isNone(Context.getOption(context as Context.Context<unknown>, RedeemCode.RedeemCode))
+        ? unsharedOf(steps.redeemCode)
+        : undefined
+      return compose(settings, steps, policy, scope, unshared)
     }))
 
 /**

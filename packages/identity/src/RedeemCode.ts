@@ -28,6 +28,7 @@ import { AuthenticationError } from "./AuthenticationError.js"
 import type * as ClientCredential from "./ClientCredential.js"
 import * as IdTokenValidator from "./IdTokenValidator.js"
 import { leased } from "./internal/fleetLease.js"
+import { type RedeemUnshared, redeemUnshared } from "./internal/redeemUnshared.js"
 import { isWiped, redemptionKey } from "./internal/redemptionBinding.js"
 import * as SingleFlight from "./internal/singleFlight.js"
 import { identify, type Identity, toEntry } from "./internal/tokenEntry.js"
@@ -253,7 +254,7 @@ export const unsafeMake = ({ cache, clock, endpoint, scope, validator }: Depende
       return yield* leased(cache, `redeem|${codeKey.value}`, adoptRecorded, redeemNow(input, codeKey))
     })
 
-  return RedeemCode.of({
+  const service = RedeemCode.of({
     // Keyed by the code itself: the key lives in memory only while the redemption is in flight.
     redeem: (input) =>
       Effect.suspend(() =>
@@ -262,6 +263,9 @@ export const unsafeMake = ({ cache, clock, endpoint, scope, validator }: Depende
           : flights.run(`redeem|${Redacted.value(input.code)}`, redeemOnce(input), { finishWhenAbandoned: true })
       )
   })
+  const unshared: RedeemUnshared = (input) =>
+    Effect.suspend(() => isWiped(input.code) ? Effect.fail(spentCode()) : redeemOnce(input))
+  return Object.defineProperty(service, redeemUnshared, { value: unshared })
 }
 
 /**

@@ -3,11 +3,12 @@
  * steps taken from the context.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Redacted, TestClock } from "effect"
+import { Effect, Fiber, Layer, Redacted, TestClock } from "effect"
 import * as AuthorizationCodeCredential from "../src/AuthorizationCodeCredential.js"
 import * as RedeemCode from "../src/RedeemCode.js"
 import * as RefreshPolicy from "../src/RefreshPolicy.js"
 import * as TokenCache from "../src/TokenCache.js"
+import * as TokenEndpoint from "../src/TokenEndpoint.js"
 import * as FakeEndpoint from "./fixtures/FakeEndpoint.js"
 import * as OpenIdTenant from "./fixtures/OpenIdTenant.js"
 import * as ScriptedEntra from "./fixtures/ScriptedEntra.js"
@@ -30,6 +31,28 @@ const onFake = (endpoint: FakeEndpoint.FakeEndpoint, overrides: Partial<Authoriz
   }).pipe(Effect.provide(Layer.merge(endpoint.layer, OpenIdTenant.validatorLayer)), Effect.orDie)
 
 describe("the credential composes its steps", () => {
+  it.scoped("a RedeemCode from the context, shared by two credentials holding the same code, sends it once", () =>
+    Effect.gen(function*() {
+      const endpoint = FakeEndpoint.make()
+      const slow = TokenEndpoint.TokenEndpoint.of({
+        redeemCode: (request) => Effect.delay(endpoint.service.redeemCode(request), "1 second"),
+        redeemRefreshToken: endpoint.service.redeemRefreshToken
+      })
+      const shared = yield* RedeemCode.make.pipe(
+        Effect.provideService(TokenEndpoint.TokenEndpoint, slow),
+        Effect.provide(OpenIdTenant.validatorLayer)
+      )
+      const [first, second] = yield* Effect.all([onFake(endpoint), onFake(endpoint)]).pipe(
+        Effect.provideService(RedeemCode.RedeemCode, shared)
+      )
+      const both = yield* Effect.fork(
+        Effect.all([tokenOf(first.getToken(scope)), tokenOf(second.getToken(scope))], { concurrency: 2 })
+      )
+      yield* TestClock.adjust("1 second")
+      assert.deepStrictEqual(yield* Fiber.join(both), ["at-1", "at-1"])
+      assert.strictEqual(endpoint.grants("authorization_code").length, 1)
+    }).pipe(Effect.provide(TokenCache.layerMemory)))
+
   it.scoped("renew() asks Entra for a new token even when a fresh one is cached; getToken then serves it", () =>
     Effect.gen(function*() {
       const endpoint = FakeEndpoint.make()

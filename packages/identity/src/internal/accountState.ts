@@ -12,6 +12,7 @@ import { AuthenticationError } from "../AuthenticationError.js"
 import * as RedeemCode from "../RedeemCode.js"
 import type * as TokenCache from "../TokenCache.js"
 import * as TokenRequest from "../TokenRequest.js"
+import type { RedeemUnshared } from "./redeemUnshared.js"
 import * as SingleFlight from "./singleFlight.js"
 
 /** What the state needs of the credential's settings. */
@@ -51,7 +52,9 @@ export const make = (
   settings: AccountSettings,
   redeemCode: RedeemCode.Service,
   cache: TokenCache.Service,
-  scope: Scope.Scope
+  scope: Scope.Scope,
+  /** `redeemCode`'s redemption without its own flight, when the credential built the step itself. */
+  unshared?: RedeemUnshared | undefined
 ): AccountState => {
   const flights = SingleFlight.make(scope)
   let state: State = settings.homeAccountId !== undefined
@@ -69,8 +72,10 @@ export const make = (
     if (settings.suppliedAuthorizationCode !== undefined) Redacted.unsafeWipe(settings.suppliedAuthorizationCode)
   }
 
+  // The credential's own step runs in this state's flight, without a second flight of its own.
+  const redeemOnce = unshared ?? redeemCode.redeem
   const redeem = (request: TokenRequest.TokenRequest, code: Redacted.Redacted<string>) =>
-    redeemCode.redeem({ client: settings, code, codeVerifier: settings.codeVerifier, request }).pipe(
+    redeemOnce({ client: settings, code, codeVerifier: settings.codeVerifier, request }).pipe(
       Effect.tap((redemption) => Effect.sync(() => adopt(redemption.account, code))),
       Effect.tapError((error) =>
         Effect.sync(() => {
