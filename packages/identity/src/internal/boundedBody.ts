@@ -22,9 +22,11 @@ class TooLarge extends Data.TaggedError("TooLarge")<{}> {}
  */
 export const readBounded = (
   response: HttpClientResponse.HttpClientResponse,
-  maxBytes: number
+  maxBytes: number,
+  // A Node client converts its headers anew on each read of `response.headers`: a caller that has them passes them.
+  headers: Readonly<Record<string, string>> = response.headers
 ): Effect.Effect<BodyRead> => {
-  const header = response.headers["content-length"]
+  const header = headers["content-length"]
   const declared = header !== undefined && /^\d{1,15}$/.test(header) ? Number(header) : undefined
   if (declared !== undefined && declared > maxBytes) return Effect.succeed<BodyRead>({ _tag: "TooLarge", maxBytes })
   return declared === undefined ? readChunks(response, maxBytes) : readWhole(response, maxBytes)

@@ -106,18 +106,19 @@ const makeSendOnce = (client: HttpClient.HttpClient, maxResponseBytes: number) =
   Effect.catchAll(
     // The time-out covers the whole exchange, body included.
     timeoutTo(
-      Effect.flatMap(client.execute(request), (response) =>
-        Effect.map(readBounded(response, maxResponseBytes), (body): Outcome => ({
+      Effect.flatMap(client.execute(request), (response) => {
+        const headers = response.headers
+        return Effect.map(readBounded(response, maxResponseBytes, headers), (body): Outcome => ({
           _tag: "Answer",
           status: response.status,
-          headers: response.headers,
+          headers,
           body
-        }))),
+        }))
+      }),
       timeoutMs,
       (): Outcome => ({ _tag: "Timeout", timeoutMs, byDeadline })
     ),
-    (error: HttpClientError.HttpClientError) =>
-      Effect.succeed<Outcome>({ _tag: "Transport", cause: innerCause(error) })
+    (error: HttpClientError.HttpClientError) => Effect.succeed<Outcome>({ _tag: "Transport", cause: innerCause(error) })
   )
 
 /**
