@@ -153,9 +153,17 @@ interface RefreshSettings {
   readonly refreshPolicy: RefreshPolicy.RefreshPolicy | undefined
 }
 
+// Decoded once: parsing the defaults' text on every credential cost a sign-in more than the rest of this check.
+const defaultRefreshWindow = Option.some(Duration.minutes(5))
+const defaultRefreshRetryDelay = Option.some(Duration.seconds(30))
+
 const checkRefresh = (options: Options): Checked<RefreshSettings> => {
-  const refreshWindow = Duration.decodeUnknown(options.refreshWindow ?? "5 minutes")
-  const refreshRetryDelay = Duration.decodeUnknown(options.refreshRetryDelay ?? "30 seconds")
+  const refreshWindow = options.refreshWindow === undefined
+    ? defaultRefreshWindow
+    : Duration.decodeUnknown(options.refreshWindow)
+  const refreshRetryDelay = options.refreshRetryDelay === undefined
+    ? defaultRefreshRetryDelay
+    : Duration.decodeUnknown(options.refreshRetryDelay)
   if (Option.isNone(refreshWindow)) return fail("refreshWindow", "not a duration")
   if (Option.isNone(refreshRetryDelay)) return fail("refreshRetryDelay", "not a duration")
   const policy = options.refreshPolicy
