@@ -19,25 +19,22 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as Scope from "effect/Scope"
+import type * as Scope from "effect/Scope"
 import type { AccessToken } from "./AccessToken.js"
 import { toInfo } from "./AccessToken.js"
 import { type AuthenticationError, InvalidOptionError } from "./AuthenticationError.js"
-import * as CacheLookup from "./CacheLookup.js"
-import * as ClientCredential from "./ClientCredential.js"
-import * as IdTokenValidator from "./IdTokenValidator.js"
+import type * as CacheLookup from "./CacheLookup.js"
+import type * as IdTokenValidator from "./IdTokenValidator.js"
 import * as AccountState from "./internal/accountState.js"
 import { config } from "./internal/credentialConfig.js"
 import type { Options, Settings } from "./internal/credentialOptions.js"
 import { readSettings } from "./internal/credentialOptions.js"
-import { untraced, validatorFor, validatorRequired } from "./internal/credentialSteps.js"
+import { type Parts, partsFrom, untraced, validatorFor, validatorRequired } from "./internal/credentialSteps.js"
 import { getTokenSpan, make as makeHotPath } from "./internal/hotPath.js"
-import { type RedeemUnshared, unsharedOf } from "./internal/redeemUnshared.js"
 import { toAccessToken } from "./internal/tokenEntry.js"
 import type { AccountInfo } from "./RedeemCode.js"
-import * as RedeemCode from "./RedeemCode.js"
-import * as RefreshPolicy from "./RefreshPolicy.js"
-import * as RefreshToken from "./RefreshToken.js"
+import type * as RedeemCode from "./RedeemCode.js"
+import type * as RefreshToken from "./RefreshToken.js"
 import * as TokenCache from "./TokenCache.js"
 import { TokenCredential } from "./TokenCredential.js"
 import type { GetTokenOptions, Service as TokenCredentialService } from "./TokenCredential.js"
@@ -113,13 +110,7 @@ export interface Steps {
   readonly cache: TokenCache.Service
 }
 
-const compose = (
-  settings: Settings,
-  steps: Steps,
-  policy: RefreshPolicy.RefreshPolicy,
-  scope: Scope.Scope,
-  unshared: RedeemUnshared | undefined
-) => {
+const compose = (settings: Settings, { policy, scope, steps, unshared }: Parts) => {
   const state = AccountState.make(settings, steps.redeemCode, steps.cache, scope, unshared)
   const hot = makeHotPath({ client: settings, homeAccountId: state.homeAccountId, lookup: steps.cacheLookup, policy })
   const renewal = (homeAccountId: string, request: TokenRequest.TokenRequest, force = false) => ({
@@ -197,37 +188,9 @@ export const fromSettings = (
 ): Effect.Effect<Service, never, Scope.Scope> =>
   // Two reads (the clock, the context), then plain calls: a sign-in builds a credential, so this is on its path.
   Effect.flatMap(Effect.clock, (clock) =>
-    Effect.contextWith((context: Context.Context<Scope.Scope>) => {
-      const scope = Context.get(context, Scope.Scope)
-      const signed = ClientCredential.withClientCredential(endpoint, settings.clientCredential)
-      const own = <I, S>(tag: Context.Tag<I, S>, build: () => S): S =>
-        Option.getOrElse(Context.getOption(context as Context.Context<unknown>, tag), build)
-      const steps: Steps = {
-        redeemCode: own(RedeemCode.RedeemCode, () =>
-          RedeemCode.unsafeMake({
-            endpoint: signed,
-            cache,
-            clock,
-            scope,
-            validator: validator === undefined
-              ? Context.getOption(context as Context.Context<unknown>, IdTokenValidator.IdTokenValidator)
-              : Option.some(validator)
-          })),
-        cacheLookup: own(CacheLookup.CacheLookup, () => CacheLookup.unsafeMake(cache, clock)),
-        refreshToken: own(
-          RefreshToken.RefreshToken,
-          () => RefreshToken.unsafeMake({ endpoint: signed, cache, clock, scope })
-        ),
-        cache
-      }
-      const policy = settings.refreshPolicy ??
-        Context.get(context as Context.Context<unknown>, RefreshPolicy.CurrentRefreshPolicy)
-      // Only a step built here may skip its own flight: one from the context may be shared with others.
-      const unshared = Option.isNone(Context.getOption(context as Context.Context<unknown>, RedeemCode.RedeemCode))
-        ? unsharedOf(steps.redeemCode)
-        : undefined
-      return compose(settings, steps, policy, scope, unshared)
-    }))
+    Effect.contextWith((context: Context.Context<Scope.Scope>) =>
+      compose(settings, partsFrom(context, clock, settings, cache, endpoint, validator))
+    ))
 
 /**
  * Builds the credential. Requires a `TokenCache` and an `HttpClient` (unless a `TokenEndpoint` is in the

@@ -18,7 +18,6 @@
  */
 import type * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -28,13 +27,13 @@ import { AuthenticationError } from "./AuthenticationError.js"
 import type * as ClientCredential from "./ClientCredential.js"
 import * as IdTokenValidator from "./IdTokenValidator.js"
 import { leased } from "./internal/fleetLease.js"
+import { makeRedeemNow } from "./internal/redeemExchange.js"
 import { type RedeemUnshared, redeemUnshared } from "./internal/redeemUnshared.js"
 import { isWiped, redemptionKey } from "./internal/redemptionBinding.js"
 import * as SingleFlight from "./internal/singleFlight.js"
-import { identify, type Identity, toEntry } from "./internal/tokenEntry.js"
 import * as TokenCache from "./TokenCache.js"
 import * as TokenEndpoint from "./TokenEndpoint.js"
-import * as TokenRequest from "./TokenRequest.js"
+import type * as TokenRequest from "./TokenRequest.js"
 
 /**
  * Who signed in.
@@ -131,9 +130,6 @@ const spentCode = () =>
     attempts: 0
   })
 
-// A redeemed-code record outlives the code (Entra: about 10 minutes), so no process of the fleet retries it.
-const redemptionTtl = Duration.minutes(15)
-
 /**
  * What the step is built on.
  *
@@ -157,81 +153,10 @@ export interface Dependencies {
  * @since 0.1.0
  * @category constructors
  */
-export const unsafeMake = ({ cache, clock, endpoint, scope, validator }: Dependencies): Service => {
-  const validates = (client: RedeemClient) =>
-    client.validateIdToken === true || (client.validateIdToken === undefined && Option.isSome(validator))
-
-  // The validated claims name the account; without validation, client_info and the decoded ID token do.
-  const identifyResponse = (
-    input: RedeemRequest,
-    response: TokenEndpoint.TokenResponse
-  ): Effect.Effect<Identity, AuthenticationError> => {
-    const { client, request } = input
-    if (!validates(client) || Option.isNone(validator)) return Effect.succeed(identify(response))
-    if (response.idToken === undefined) return Effect.fail(IdTokenValidator.missingIdToken())
-    return Effect.map(
-      validator.value.validate({
-        idToken: response.idToken,
-        authority: client.authority,
-        tenantId: request.tenantId,
-        clientId: client.clientId,
-        nonce: client.nonce
-      }),
-      (claims) => IdTokenValidator.identityOf(claims, response.clientInfo)
-    )
-  }
+export const unsafeMake = (dependencies: Dependencies): Service => {
+  const { cache, scope } = dependencies
   const flights = SingleFlight.make(scope)
-
-  const redeemNow = (input: RedeemRequest, codeKey: Option.Option<string>) =>
-    Effect.gen(function*() {
-      const { client, request } = input
-      // Checked before the code is sent: a sign-in that cannot be validated must not spend it.
-      if (validates(client) && Option.isNone(validator)) return yield* IdTokenValidator.missingValidator()
-      const response = yield* endpoint.redeemCode({
-        authority: client.authority,
-        tenantId: request.tenantId,
-        clientId: client.clientId,
-        clientSecret: client.clientSecret,
-        scopes: request.scopes,
-        claims: request.claims,
-        code: input.code,
-        redirectUri: client.redirectUri,
-        codeVerifier: input.codeVerifier
-      })
-      const identity = yield* identifyResponse(input, response)
-      const account: AccountInfo = {
-        homeAccountId: identity.homeAccountId ?? `local-${crypto.randomUUID()}`,
-        tenantId: identity.tenantId ?? request.tenantId,
-        ...(identity.username === undefined ? {} : { username: identity.username }),
-        ...(identity.name === undefined ? {} : { name: identity.name })
-      }
-      const accountKey = TokenRequest.accountKey(client, account.homeAccountId)
-      const previous = yield* cache.getAccount(accountKey)
-      yield* cache.setAccount(accountKey, {
-        homeAccountId: account.homeAccountId,
-        authority: client.authority,
-        clientId: client.clientId,
-        tenantId: account.tenantId,
-        ...(account.username === undefined ? {} : { username: account.username }),
-        ...(account.name === undefined ? {} : { name: account.name }),
-        ...(response.refreshToken === undefined ? {} : { refreshToken: response.refreshToken }),
-        version: Option.match(previous, { onNone: () => 1, onSome: (entry) => entry.version + 1 }),
-        updatedOn: clock.unsafeCurrentTimeMillis()
-      })
-      const key = TokenRequest.accessTokenKey(client, account.homeAccountId, request)
-      const entry = toEntry(response, request, account.homeAccountId)
-      yield* cache.setAccessToken(key, entry)
-      if (Option.isSome(codeKey)) yield* cache.setRedemption(codeKey.value, account.homeAccountId, redemptionTtl)
-      return { account, issued: { key, entry } } satisfies Redemption
-    }).pipe(Effect.withSpan("RedeemCode", {
-      // A span's stack trace is an Error per redemption; the span's name says where it comes from.
-      captureStackTrace: false,
-      attributes: {
-        "entra.tenant_id": input.request.tenantId,
-        "entra.scopes": input.request.scopeKey,
-        "entra.grant_type": "authorization_code"
-      }
-    }))
+  const redeemNow = makeRedeemNow(dependencies)
 
   const redeemOnce = (input: RedeemRequest): Effect.Effect<Redemption, AuthenticationError> =>
     Effect.gen(function*() {
