@@ -12,6 +12,8 @@
 //   --n=200   redemptions per layer          --layers=undici,platform,endpoint,facade,validated
 //   --warmup=10                              --bundle (the facade from dist/bundle/promise.mjs, as published)
 //   --cpu-prof=FILE   a CPU profile of the measured calls only (not the start-up nor the warm-up)
+//   --baseline=FILE   adds the layer "baseline": `validated` from another build of the facade (e.g. a copy of
+//                     dist/bundle/promise.mjs made before a change), interleaved with the others in this process
 import { fork, spawn } from "node:child_process"
 import { createRequire } from "node:module"
 import * as Os from "node:os"
@@ -91,9 +93,13 @@ if (process.argv[2] === "--emulator") {
       client_info: "1"
     }).toString()
   const contentType = "application/x-www-form-urlencoded"
-  const facade = (validateIdToken) => async (code) => {
+  const baselineFile = flag("baseline", undefined)
+  const Baseline = baselineFile === undefined
+    ? undefined
+    : (await import(new URL(baselineFile, `file://${process.cwd()}/`))).AuthorizationCodeCredential
+  const facade = (validateIdToken, Credential = AuthorizationCodeCredential) => async (code) => {
     const options = { authorityHost: p.authority, disableInstanceDiscovery: true, validateIdToken }
-    const credential = new AuthorizationCodeCredential(
+    const credential = new Credential(
       p.tenantId,
       p.clientId,
       p.clientSecret,
@@ -129,7 +135,8 @@ if (process.argv[2] === "--emulator") {
         redirectUri: p.redirectUri
       })),
     facade: facade(false),
-    validated: facade(true)
+    validated: facade(true),
+    ...(Baseline === undefined ? {} : { baseline: facade(true, Baseline) })
   }
   const names = flag("layers", Object.keys(layers).join(",")).split(",")
   const n = Number(flag("n", 200))

@@ -12,7 +12,7 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import type * as Scope from "effect/Scope"
+import * as Scope from "effect/Scope"
 import * as Crypto from "node:crypto"
 import { loadPlatformNode } from "./internal/platformNode.js"
 import { PlatformNodeMissingError } from "./internal/platformNodeError.js"
@@ -149,10 +149,12 @@ export const sharedClient = (options?: SharedOptions): Effect.Effect<HttpClient.
   const invalid = extra === undefined ? undefined : invalidCa(extra)
   if (invalid !== undefined) return Effect.succeed(refusingClient(invalid))
   const graceMs = options?.idleGraceMs ?? defaultIdleGraceMs
-  return Effect.map(
-    Effect.acquireRelease(Effect.sync(() => acquirePool(extra)), (pool) => releasePool(pool, graceMs)),
-    (pool) => pool.client
-  )
+  // The scope's own finalizer rather than `acquireRelease`, which diffs the fiber's references when it runs: a
+  // credential's close cost ~0.4 ms more for it, while the release needs no reference of the acquiring fiber.
+  return Effect.uninterruptible(Effect.scopeWith((scope) => {
+    const pool = acquirePool(extra)
+    return Effect.as(Scope.addFinalizer(scope, releasePool(pool, graceMs)), pool.client)
+  }))
 }
 
 /**
