@@ -9,7 +9,7 @@
 //   node scripts/build-dist.mjs [--readable] [identity|emulator|cache-redis|cli ...]   (default: all four)
 import * as esbuild from "esbuild"
 import * as Fs from "node:fs"
-import { createRequire } from "node:module"
+import { builtinModules, createRequire } from "node:module"
 import * as Path from "node:path"
 
 const root = Path.resolve(import.meta.dirname, "..")
@@ -145,6 +145,28 @@ const checkBinVersion = (dir) => {
   }
 }
 
+// Node's ESM view of a built-in module reads every export once, running the lazy getters behind which Node keeps
+// what most programs never use: `node:fs`'s streams (and with them the whole `node:stream` stack), `node:crypto`'s
+// webcrypto. In the bin a statically imported built-in is taken through `require` (the banner's), where those
+// getters stay lazy: a cached `token` starts a few milliseconds sooner. Dynamic imports are left as they are.
+const builtinsByRequire = {
+  name: "builtins-by-require",
+  setup(build) {
+    const builtins = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]))
+    build.onResolve(
+      { filter: /^[a-z_/:]+$/ },
+      (args) =>
+        args.kind === "import-statement" && builtins.has(args.path)
+          ? { path: args.path, namespace: "builtin-by-require" }
+          : undefined
+    )
+    build.onLoad({ filter: /.*/, namespace: "builtin-by-require" }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(args.path)})`,
+      loader: "js"
+    }))
+  }
+}
+
 const cliBundle = async () => {
   const dir = Path.join(root, "packages/cli")
   checkBinVersion(dir)
@@ -161,7 +183,8 @@ const cliBundle = async () => {
     chunkNames: "[name]-[hash]",
     // An optional peer, loaded only by `effect-entra emulator`.
     external: ["@effect-entra/emulator", "@effect-entra/emulator/*"],
-    banner: { js: esmRequireBanner }
+    banner: { js: esmRequireBanner },
+    plugins: [lazyUndici, builtinsByRequire]
   })
   await undiciBundle(outdir)
 }

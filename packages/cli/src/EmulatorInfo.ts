@@ -11,7 +11,6 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Fs from "node:fs/promises"
-import * as Https from "node:https"
 import * as Path from "node:path"
 import type { NotSignedInError } from "./CliError.js"
 import { CacheNotWritableError, EmulatorNotRunningError } from "./CliError.js"
@@ -124,9 +123,13 @@ export const removeIfOwned = (cacheDir: string, pid: number): Effect.Effect<void
     }
   })
 
-/** GET /_emulator/health over TLS with the emulator's CA only. */
-const health = (authority: string, ca: string): Promise<void> =>
-  new Promise((resolve, reject) => {
+/**
+ * GET /_emulator/health over TLS with the emulator's CA only. `node:https` is imported here, not at the top: it loads
+ * the TLS and HTTP stacks, several milliseconds of a cached `token`'s start-up, which never asks.
+ */
+const health = async (authority: string, ca: string): Promise<void> => {
+  const Https = await import("node:https")
+  return new Promise((resolve, reject) => {
     const request = Https.get(`${authority}/_emulator/health`, { ca, timeout: 3000 }, (response) => {
       response.resume()
       if (response.statusCode === 200) resolve()
@@ -135,6 +138,7 @@ const health = (authority: string, ca: string): Promise<void> =>
     request.on("timeout", () => request.destroy(new Error("it did not answer within 3 s")))
     request.on("error", reject)
   })
+}
 
 /**
  * Reads the file and the CA certificate; with `checkReachable`, also asks the emulator for its health over TLS.

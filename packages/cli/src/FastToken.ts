@@ -11,7 +11,6 @@ import * as CacheLookup from "@effect-entra/identity/CacheLookup"
 import * as RefreshPolicy from "@effect-entra/identity/RefreshPolicy"
 import * as TokenCache from "@effect-entra/identity/TokenCache"
 import * as TokenRequest from "@effect-entra/identity/TokenRequest"
-import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
@@ -19,6 +18,7 @@ import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as CliSettings from "./CliSettings.js"
+import * as FastFiles from "./internal/fastFiles.js"
 import * as Output from "./Output.js"
 import * as Session from "./Session.js"
 import * as TokenOutput from "./TokenOutput.js"
@@ -149,7 +149,8 @@ export const lookup = (input: Arguments): Effect.Effect<Outcome> => {
     }, input.output))
   })
   return stdout.pipe(
-    Effect.provide([NodeFileSystem.layer, NodePath.layer]),
+    // Reads only, synchronously (see internal/fastFiles): the same checks, without NodeFileSystem's code.
+    Effect.provide([FastFiles.layer, NodePath.layer]),
     Effect.catchAllCause(() => Effect.succeed(Option.none<string | undefined>())),
     Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
     Logger.withMinimumLogLevel(LogLevel.Warning),

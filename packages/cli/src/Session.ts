@@ -6,11 +6,10 @@
  */
 import * as FileTokenCache from "@effect-entra/identity/FileTokenCache"
 import * as TokenCache from "@effect-entra/identity/TokenCache"
-import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
-import * as NodePath from "@effect/platform-node/NodePath"
-import type * as FileSystem from "@effect/platform/FileSystem"
+import * as FileSystem from "@effect/platform/FileSystem"
 import type * as HttpClient from "@effect/platform/HttpClient"
-import type * as Path from "@effect/platform/Path"
+import * as Path from "@effect/platform/Path"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -100,7 +99,7 @@ export const readPrivateFile = (
   file: string,
   looseBits: number
 ): Effect.Effect<Option.Option<string>, FileTokenCache.FileTokenCacheError> =>
-  FileTokenCache.readPrivateFile(file, { looseBits }).pipe(Effect.provide(nodeFiles))
+  withFiles(FileTokenCache.readPrivateFile(file, { looseBits }))
 
 /**
  * Writes a file the CLI keeps in the cache folder, under the cache's rules (see `FileTokenCache.writePrivateFile`).
@@ -109,9 +108,22 @@ export const readPrivateFile = (
  * @category files
  */
 export const writePrivateFile = (file: string, text: string): Effect.Effect<void, FileTokenCache.FileTokenCacheError> =>
-  FileTokenCache.writePrivateFile(file, text).pipe(Effect.provide(nodeFiles))
+  withFiles(FileTokenCache.writePrivateFile(file, text))
 
-const nodeFiles = Layer.merge(NodeFileSystem.layer, NodePath.layer)
+/**
+ * Runs with the `FileSystem` and `Path` the caller provides (the commands: Node's; a cached `token`: a lighter one),
+ * else with Node's, loaded on first use.
+ */
+const withFiles = <A, E>(effect: Effect.Effect<A, E, FileSystem.FileSystem | Path.Path>): Effect.Effect<A, E> =>
+  Effect.contextWithEffect((context: Context.Context<never>) =>
+    Option.isSome(Context.getOption(context, FileSystem.FileSystem)) &&
+      Option.isSome(Context.getOption(context, Path.Path))
+      ? effect as Effect.Effect<A, E>
+      : Effect.flatMap(
+        Effect.promise(() => import("./internal/nodeFiles.js")),
+        (NodeFiles) => Effect.provide(effect, NodeFiles.layer)
+      )
+  )
 
 /**
  * The accounts signed in with this authority and app, the most recently updated first.

@@ -147,6 +147,15 @@ describe("the cached-token fast path serves a fresh token as the full command pr
     await servedAlike(token("--output", "tsv", "--query", "[expires_on,tenant]"))
   })
 
+  it("a cached token loads neither the TLS nor the HTTP stack (node:https is imported where it is used)", async () => {
+    const env = cleanEnv({ NODE_OPTIONS: `--import=${Path.resolve(__dirname, "fixtures/trace-builtins.mjs")}` })
+    const served = await run(token(), env)
+    expect(served.code).toBe(0)
+    const builtins = served.stderr.match(/^\[builtins\] (.*)$/m)?.[1]?.split(" ") ?? []
+    expect(builtins).toContain("fs")
+    expect(builtins.filter((name) => /^(https|tls|_http_client)$/.test(name))).toEqual([])
+  })
+
   it("--account, and the settings as flags instead of --emulator", async () => {
     await servedAlike(token("--account", "alice@contoso.example"))
     await servedAlike([
