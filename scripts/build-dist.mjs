@@ -167,6 +167,35 @@ const builtinsByRequire = {
   }
 }
 
+// `@effect/platform/FileSystem` holds the service's tag and `make`, which brings `Stream` (a file's `stream` and
+// `sink`). esbuild splits by file, so the cached-token fast path, which needs the tag alone (identity's file cache
+// and the fast path's own read-only FileSystem look it up), would load `Stream` with the file. Their imports take
+// the tag from a module of its own: a tag is found by its key, the same in both.
+const fileSystemTagSource = `
+import { GenericTag } from "effect/Context"
+export const FileSystem = GenericTag("@effect/platform/FileSystem")
+export const Size = (bytes) => typeof bytes === "bigint" ? bytes : BigInt(bytes)
+`
+const fileSystemTag = {
+  name: "file-system-tag",
+  setup(build) {
+    build.onResolve(
+      { filter: /^@effect\/platform\/FileSystem$/ },
+      (args) =>
+        /[\\/](identity[\\/]dist[\\/]FileTokenCache\.js|cli[\\/]src[\\/](Session|internal[\\/]fastFiles)\.ts)$/.test(
+            args.importer
+          )
+          ? { path: "file-system-tag", namespace: "file-system-tag", pluginData: { resolveDir: args.resolveDir } }
+          : undefined
+    )
+    build.onLoad({ filter: /.*/, namespace: "file-system-tag" }, (args) => ({
+      contents: fileSystemTagSource,
+      loader: "js",
+      resolveDir: args.pluginData.resolveDir
+    }))
+  }
+}
+
 const cliBundle = async () => {
   const dir = Path.join(root, "packages/cli")
   checkBinVersion(dir)
@@ -184,7 +213,7 @@ const cliBundle = async () => {
     // An optional peer, loaded only by `effect-entra emulator`.
     external: ["@effect-entra/emulator", "@effect-entra/emulator/*"],
     banner: { js: esmRequireBanner },
-    plugins: [lazyUndici, builtinsByRequire]
+    plugins: [lazyUndici, builtinsByRequire, fileSystemTag]
   })
   await undiciBundle(outdir)
 }
