@@ -17,10 +17,9 @@
 // at every start (about 60 ms for the system bundle, /etc/ssl/certs/ca-certificates.crt), whatever the program.
 import * as ChildProcess from "node:child_process"
 import * as Fs from "node:fs"
-import * as Http from "node:http"
-import * as Https from "node:https"
 import * as Os from "node:os"
 import * as Path from "node:path"
+import { signInWithCli } from "./lib/cli-sign-in.mjs"
 
 const root = Path.resolve(import.meta.dirname, "..")
 const args = process.argv.slice(2)
@@ -113,56 +112,6 @@ const publishedBin = () => {
   return { dir, bin: Path.join(dir, "bin/effect-entra.js") }
 }
 
-const signIn = async (emulator, bin, cacheDir, env) => {
-  // Record the emulator as `effect-entra emulator` would, then `login --emulator --no-browser`, and answer its URL
-  // as a browser with a session does (prompt=none: a 302 to the loopback receiver, followed).
-  const { fromEmulator, write } = await import(Path.join(root, "packages/cli/dist/EmulatorInfo.js"))
-  const { Effect } = await import("effect")
-  await Effect.runPromise(write(cacheDir, fromEmulator(emulator, process.pid)))
-  const child = ChildProcess.spawn(node, [
-    bin,
-    "login",
-    "--emulator",
-    "--no-browser",
-    "--cache-dir",
-    cacheDir,
-    "--scope",
-    emulator.defaults.scope
-  ], { env, stdio: ["ignore", "pipe", "pipe"] })
-  let output = ""
-  child.stdout.on("data", (chunk) => (output += chunk))
-  child.stderr.on("data", (chunk) => (output += chunk))
-  const exited = new Promise((resolve) => child.on("close", resolve))
-  const url = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no sign-in URL from login:\n${output}`)), 60_000)
-    const poll = setInterval(() => {
-      const match = output.match(/https:\/\/\S+\/oauth2\/v2\.0\/authorize\?\S+/)
-      if (match !== null) {
-        clearInterval(poll)
-        clearTimeout(timer)
-        resolve(new URL(match[0]))
-      }
-    }, 20)
-  })
-  url.searchParams.set("prompt", "none")
-  url.searchParams.set("login_hint", emulator.defaults.users[0].username)
-  const location = await new Promise((resolve, reject) =>
-    Https.get(url, { ca: emulator.caPem }, (response) => {
-      response.resume()
-      resolve(response.headers.location)
-    }).on("error", reject)
-  )
-  if (location === undefined) throw new Error("the emulator did not redirect the sign-in")
-  await new Promise((resolve, reject) =>
-    Http.get(location.replace(/#.*$/, ""), (response) => {
-      response.resume()
-      response.on("end", resolve)
-    }).on("error", reject)
-  )
-  const code = await exited
-  if (code !== 0) throw new Error(`login exited with ${code}:\n${output}`)
-}
-
 const { startEmulator } = await import(Path.join(root, "packages/emulator/dist/index.js"))
 const emulator = await startEmulator()
 const published = binMode === "published" ? publishedBin() : undefined
@@ -174,7 +123,7 @@ let results
 try {
   Fs.writeFileSync(empty, "")
   const env = cleanEnv({ EFFECT_ENTRA_CACHE_DIR: cacheDir })
-  await signIn(emulator, bin, cacheDir, env)
+  await signInWithCli({ bin, cacheDir, emulator, env, node })
   const scope = ["--scope", emulator.defaults.scope]
   // As a user of a real tenant runs it: settings from flags, no extra CA to trust.
   const explicit = [

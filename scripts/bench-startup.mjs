@@ -7,10 +7,9 @@
 //   node scripts/bench-startup.mjs [--runs 15] [--json] [--cpu-prof DIR]     (after `pnpm build`)
 import * as ChildProcess from "node:child_process"
 import * as Fs from "node:fs"
-import * as Http from "node:http"
-import * as Https from "node:https"
 import * as Os from "node:os"
 import * as Path from "node:path"
+import { signInWithCli } from "./lib/cli-sign-in.mjs"
 
 const root = Path.resolve(import.meta.dirname, "..")
 const args = process.argv.slice(2)
@@ -147,7 +146,7 @@ async function cachedTokenCases() {
   const cacheDir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "effect-entra-bench-"))
   try {
     const env = { ...cleanEnv(), EFFECT_ENTRA_CACHE_DIR: cacheDir }
-    await signIn(emulator, cacheDir, env)
+    await signInWithCli({ bin: cliBundle, cacheDir, emulator, env, timeoutMs: 20_000 })
     const scope = ["--scope", emulator.defaults.scope, "--cache-dir", cacheDir]
     // As a user of a real tenant runs it: no extra CA to trust (`--emulator` adds the emulator's, and building a
     // TLS context with it costs ~20 ms of CPU). The cached token needs no request, so the CA is not missed.
@@ -175,58 +174,4 @@ function cleanEnv() {
     if (!/^(AZURE_|EFFECT_ENTRA_|BROWSER$|XDG_STATE_HOME$|NODE_OPTIONS$)/.test(key)) env[key] = value
   }
   return env
-}
-
-async function signIn(emulator, cacheDir, env) {
-  // Record the emulator as `effect-entra emulator` would, then `login --emulator --no-browser`, and answer its URL
-  // as a browser with a session does (prompt=none: a 302 to the loopback receiver, followed).
-  const { fromEmulator, write } = await import(Path.join(root, "packages/cli/dist/EmulatorInfo.js"))
-  const { Effect } = await import("effect")
-  await Effect.runPromise(write(cacheDir, fromEmulator(emulator, process.pid)))
-  const child = ChildProcess.spawn(process.execPath, [
-    cliBundle,
-    "login",
-    "--emulator",
-    "--no-browser",
-    "--cache-dir",
-    cacheDir,
-    "--scope",
-    emulator.defaults.scope
-  ], {
-    env,
-    stdio: ["ignore", "pipe", "pipe"]
-  })
-  let output = ""
-  const onData = (chunk) => (output += chunk)
-  child.stdout.on("data", onData)
-  child.stderr.on("data", onData)
-  const exited = new Promise((resolve) => child.on("exit", resolve))
-  const url = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no sign-in URL from login:\n${output}`)), 20_000)
-    const poll = setInterval(() => {
-      const match = output.match(/https:\/\/\S+\/oauth2\/v2\.0\/authorize\?\S+/)
-      if (match) {
-        clearInterval(poll)
-        clearTimeout(timer)
-        resolve(new URL(match[0]))
-      }
-    }, 20)
-  })
-  url.searchParams.set("prompt", "none")
-  url.searchParams.set("login_hint", emulator.defaults.users[0].username)
-  const location = await new Promise((resolve, reject) =>
-    Https.get(url, { ca: emulator.caPem }, (response) => {
-      response.resume()
-      resolve(response.headers.location)
-    }).on("error", reject)
-  )
-  if (location === undefined) throw new Error("the emulator did not redirect the sign-in")
-  await new Promise((resolve, reject) =>
-    Http.get(location.replace(/#.*$/, ""), (response) => {
-      response.resume()
-      response.on("end", resolve)
-    }).on("error", reject)
-  )
-  const code = await exited
-  if (code !== 0) throw new Error(`login exited with ${code}:\n${output}`)
 }
