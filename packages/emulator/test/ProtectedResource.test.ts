@@ -2,7 +2,7 @@ import * as Crypto from "node:crypto"
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
 import type { RunningEmulator } from "../src/index.js"
 import { startEmulator } from "../src/index.js"
-import { decodeJwt, request } from "./fixtures/http.js"
+import { decodeJwt, request, signInAndRedeem } from "./fixtures/http.js"
 
 let emu: RunningEmulator
 beforeAll(async () => {
@@ -11,19 +11,11 @@ beforeAll(async () => {
 afterAll(() => emu.close())
 beforeEach(() => emu.reset())
 
-const tokens = async (claims?: string) => {
-  const { code } = await emu.signIn(claims === undefined ? {} : { claims })
-  const answer = await request(`${emu.authority}/${emu.defaults.tenantId}/oauth2/v2.0/token`, emu.caPem, {
-    form: {
-      grant_type: "authorization_code",
-      client_id: emu.defaults.clientId,
-      client_secret: emu.defaults.clientSecret,
-      code,
-      redirect_uri: emu.defaults.redirectUri
-    }
-  })
-  return answer.json as { access_token: string; refresh_token: string }
-}
+const tokens = async (claims?: string) =>
+  (await signInAndRedeem(emu, claims === undefined ? {} : { claims })).json as {
+    access_token: string
+    refresh_token: string
+  }
 
 const me = (token: string) =>
   request(`${emu.authority}/_resource/me`, emu.caPem, { headers: { authorization: `Bearer ${token}` } })

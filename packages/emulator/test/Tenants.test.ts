@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
 import type { RunningEmulator } from "../src/index.js"
 import { startEmulator } from "../src/index.js"
-import { decodeJwt, request } from "./fixtures/http.js"
+import { decodeJwt, request, signInAndRedeem } from "./fixtures/http.js"
 
 let emu: RunningEmulator
 beforeAll(async () => {
@@ -23,18 +23,7 @@ const authorize = (tenant: string, extra: Record<string, string>) => {
   return url.toString()
 }
 
-const redeem = async (tenant: string, username: string) => {
-  const { code } = await emu.signIn({ tenantId: tenant, username })
-  return request(`${emu.authority}/${tenant}/oauth2/v2.0/token`, emu.caPem, {
-    form: {
-      grant_type: "authorization_code",
-      client_id: emu.defaults.clientId,
-      client_secret: emu.defaults.clientSecret,
-      code,
-      redirect_uri: emu.defaults.redirectUri
-    }
-  })
-}
+const redeem = (tenant: string, username: string) => signInAndRedeem(emu, { tenantId: tenant, username })
 
 describe("tenant membership at sign-in", () => {
   it("a user with no account in the tenant is refused at sign-in (AADSTS50020), not only on refresh", async () => {

@@ -7,7 +7,7 @@ import { startEmulator } from "../src/index.js"
 import type { ClientCertificate } from "./fixtures/certificate.js"
 import { makeCertificate } from "./fixtures/certificate.js"
 import * as FidelityTable from "./fixtures/fidelityTable.js"
-import { decodeJwt, request } from "./fixtures/http.js"
+import { decodeJwt, request, signInAndRedeem } from "./fixtures/http.js"
 
 // Microsoft's own clients, unmodified, run against the emulator in child processes (NODE_EXTRA_CA_CERTS is read at
 // start-up). Each scenario prints what it saw; the emulator's request log says what went over the wire.
@@ -70,16 +70,7 @@ const row = (client: string, flow: string, result: string) => rows.push({ client
 const tokenStatuses = async () => (await emu.requests({ endpoint: "token" })).map((e) => e.status)
 
 const userTokenForApi = async () => {
-  const { code } = await emu.signIn()
-  const answer = await request(`${emu.authority}/${emu.defaults.tenantId}/oauth2/v2.0/token`, emu.caPem, {
-    form: {
-      grant_type: "authorization_code",
-      client_id: emu.defaults.clientId,
-      client_secret: emu.defaults.clientSecret,
-      code,
-      redirect_uri: emu.defaults.redirectUri
-    }
-  })
+  const answer = await signInAndRedeem(emu)
   await emu.clearRequests()
   return answer.json.access_token as string
 }
