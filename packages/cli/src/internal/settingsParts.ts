@@ -42,7 +42,33 @@ export interface Identity {
   readonly client: readonly [Source, string]
 }
 
-/** The authority, tenant and client id, each validated and with its source. */
+type Field = "authority" | "tenantId" | "clientId"
+
+// A validated value with its source; a bad one names the setting and where it came from.
+const validated = (
+  name: string,
+  [source, raw]: readonly [Source, string],
+  validate: (raw: string) => Either.Either<string, { readonly reason: string }>
+): Either.Either<readonly [Source, string], SettingsError> =>
+  Either.match(validate(raw), {
+    onLeft: (e) => Either.left(new SettingsError({ reason: `invalid ${name} (from ${source}): ${e.reason}` })),
+    onRight: (value) => Either.right([source, value] as const)
+  })
+
+const clientOf = (
+  client: readonly [Source, string] | undefined,
+  cacheDir: string
+): Either.Either<readonly [Source, string], SettingsError> =>
+  client === undefined || client[1].trim() === "" ?
+    Either.left(
+      new SettingsError({
+        reason: "no client (application) id: pass --client-id, set AZURE_CLIENT_ID, put \"clientId\" in " +
+          `${configFile.configFilePath(cacheDir)}, or use --emulator`
+      })
+    ) :
+    Either.right([client[0], client[1].trim()] as const)
+
+/** The authority, tenant and client id, each validated and with its source (checked in that order). */
 export const resolveIdentity = (
   flags: Flags,
   env: Env,
@@ -50,58 +76,31 @@ export const resolveIdentity = (
   emulator: EmulatorInfo.RunningEmulator | undefined,
   cacheDir: string
 ): Either.Either<Identity, SettingsError> => {
-  const on = emulator !== undefined
-  const [authoritySource, rawAuthority] = pick<string>([
-    ...candidates(
-      Option.getOrUndefined(flags.authority),
-      emulator?.authority,
-      Option.getOrUndefined(env.authority),
-      file.authority,
-      on
-    ),
-    ["default", Authority.defaultAuthority]
-  ])!
-  const authority = Authority.normalizeAuthority(rawAuthority)
-  if (Either.isLeft(authority)) {
-    return Either.left(
-      new SettingsError({ reason: `invalid authority (from ${authoritySource}): ${authority.left.reason}` })
-    )
+  const flagOf: Record<Field, Option.Option<string>> = {
+    authority: flags.authority,
+    tenantId: flags.tenant,
+    clientId: flags.clientId
   }
-  const [tenantSource, tenantId] = pick<string>([
-    ...candidates(
-      Option.getOrUndefined(flags.tenant),
-      emulator?.tenantId,
-      Option.getOrUndefined(env.tenantId),
-      file.tenantId,
-      on
-    ),
-    ["default", defaults.tenantId]
-  ])!
-  const tenant = Authority.validateTenantId(tenantId)
-  if (Either.isLeft(tenant)) {
-    return Either.left(new SettingsError({ reason: `invalid tenant (from ${tenantSource}): ${tenant.left.reason}` }))
-  }
-  const client = pick<string>(
+  const sourcesOf = (field: Field) =>
     candidates(
-      Option.getOrUndefined(flags.clientId),
-      emulator?.clientId,
-      Option.getOrUndefined(env.clientId),
-      file.clientId,
-      on
+      Option.getOrUndefined(flagOf[field]),
+      emulator?.[field],
+      Option.getOrUndefined(env[field]),
+      file[field],
+      emulator !== undefined
     )
-  )
-  if (client === undefined || client[1].trim() === "") {
-    return Either.left(
-      new SettingsError({
-        reason: "no client (application) id: pass --client-id, set AZURE_CLIENT_ID, put \"clientId\" in " +
-          `${configFile.configFilePath(cacheDir)}, or use --emulator`
-      })
-    )
-  }
-  return Either.right({
-    authority: [authoritySource, authority.right],
-    tenant: [tenantSource, tenant.right],
-    client: [client[0], client[1].trim()]
+  return Either.all({
+    authority: validated(
+      "authority",
+      pick<string>([...sourcesOf("authority"), ["default", Authority.defaultAuthority]])!,
+      Authority.normalizeAuthority
+    ),
+    tenant: validated(
+      "tenant",
+      pick<string>([...sourcesOf("tenantId"), ["default", defaults.tenantId]])!,
+      Authority.validateTenantId
+    ),
+    client: clientOf(pick<string>(sourcesOf("clientId")), cacheDir)
   })
 }
 
