@@ -34,6 +34,9 @@ const commonJs = async (pkg) => {
     format: "cjs",
     platform: "node",
     target,
+    // A lazy `import()` becomes `require()`: from the CommonJS copy, `import()` would load the ESM copies of
+    // `effect` and `@effect/platform` beside the CommonJS ones the module already uses (two sets of tags).
+    supported: { "dynamic-import": false },
     logLevel: "warning"
   })
   Fs.writeFileSync(Path.join(cjs, "package.json"), JSON.stringify({ type: "commonjs" }) + "\n")

@@ -1,6 +1,5 @@
 import type * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import type * as Undici from "@effect/platform-node/Undici"
-import * as HttpClient from "@effect/platform/HttpClient"
 import * as Effect from "effect/Effect"
 import { describeCause, PlatformNodeMissingError } from "./platformNodeError.js"
 
@@ -20,35 +19,9 @@ const isNotFound = (cause: unknown): boolean => {
     describeCause(cause).includes("@effect/platform-node")
 }
 
-// Loaded the way this module's own `@effect/platform` was: from the CommonJS build, `import()` would bring in the
-// ESM copies of `effect` and `@effect/platform` beside the CommonJS ones this code already uses. A bundle (the
-// Promise facade) has a copy of its own, not the one in `require.cache`, so it takes the `import()` it bundles.
-const loadedByRequire = (): boolean => {
-  if (typeof require !== "function") return false
-  try {
-    const cached = require.cache[require.resolve("@effect/platform/HttpClient")]
-    return (cached?.exports as typeof HttpClient | undefined)?.HttpClient === HttpClient.HttpClient
-  } catch {
-    return false
-  }
-}
-
-// Named through a variable so that a bundler leaves these `require`s alone: a bundle takes the `import()` path,
-// which it bundles lazily (a bundled `require` of them would pull all of `effect` in, unshaken).
-const commonJsSpecifiers = {
-  NodeHttpClient: "@effect/platform-node/NodeHttpClient",
-  Undici: "@effect/platform-node/Undici"
-} as const
-
+// The CommonJS build turns these `import()`s into `require()`s (scripts/build-dist.mjs), so each build loads the
+// copy of platform-node that matches its own `effect`; a bundle (the Promise facade) bundles them lazily.
 const importPlatformNode = async (): Promise<PlatformNode> => {
-  if (loadedByRequire()) {
-    return {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports -- the CommonJS copy, see above
-      NodeHttpClient: require(commonJsSpecifiers.NodeHttpClient) as typeof NodeHttpClient,
-      // eslint-disable-next-line @typescript-eslint/no-require-imports -- the CommonJS copy, see above
-      Undici: require(commonJsSpecifiers.Undici) as typeof Undici
-    }
-  }
   const [client, undici] = await Promise.all([
     import("@effect/platform-node/NodeHttpClient"),
     import("@effect/platform-node/Undici")
