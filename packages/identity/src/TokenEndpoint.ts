@@ -21,6 +21,7 @@ import * as Schedule from "effect/Schedule"
 import type { AuthenticationError, GrantType } from "./AuthenticationError.js"
 import { InvalidOptionError } from "./AuthenticationError.js"
 import { type ResolvedHttpOptions, resolveHttpOptions } from "./internal/httpOptions.js"
+import { dispatcherOf } from "./internal/poolDispatchers.js"
 import { makeExchange } from "./internal/tokenExchange.js"
 import { measured } from "./internal/tokenExchangeParts.js"
 import { makeRetrySchedule } from "./internal/tokenRetry.js"
@@ -239,8 +240,10 @@ export const make = (options: Options = {}): Effect.Effect<Service, InvalidOptio
   Effect.gen(function*() {
     const settings = yield* validateOptions(options)
     // Trace context stays inside our process: Entra is a third party.
-    const client = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerPropagation(false))
-    const exchange = makeExchange(client, settings, options.retrySchedule ?? makeRetrySchedule(settings))
+    const given = yield* HttpClient.HttpClient
+    const client = given.pipe(HttpClient.withTracerPropagation(false))
+    const schedule = options.retrySchedule ?? makeRetrySchedule(settings)
+    const exchange = makeExchange(client, settings, schedule, dispatcherOf(given))
 
     const redeemCode = Effect.fn("TokenEndpoint.redeemCode", { captureStackTrace: false })(
       function*(request: RedeemCodeRequest) {

@@ -2,14 +2,10 @@
  * The time-out of one token request attempt: the attempt runs in a fiber of its own, interrupted (its HTTP request
  * aborted) when the time-out passes first.
  */
-import * as Clock from "effect/Clock"
-import * as Context from "effect/Context"
-import * as DefaultServices from "effect/DefaultServices"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
-
-const liveClock = Context.get(DefaultServices.liveServices, Clock.Clock)
+import { isLiveClock } from "./liveServices.js"
 
 /**
  * `self`'s value, or `onTimeout()` when `self` has not completed within `timeoutMs`; `self` is then interrupted.
@@ -24,7 +20,7 @@ export const timeoutTo = <A, E>(
   onTimeout: () => A
 ): Effect.Effect<A, E> =>
   Effect.clockWith((clock) =>
-    clock === liveClock
+    isLiveClock(clock)
       ? onLiveClock(self, timeoutMs, onTimeout)
       : Effect.timeoutTo(self, { duration: Duration.millis(timeoutMs), onTimeout, onSuccess: (a: A) => a })
   )

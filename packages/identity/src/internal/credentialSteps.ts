@@ -6,12 +6,9 @@
  */
 import type * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
-import * as DefaultServices from "effect/DefaultServices"
 import * as Effect from "effect/Effect"
-import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
-import * as Tracer from "effect/Tracer"
 import { InvalidOptionError } from "../AuthenticationError.js"
 import type { Steps } from "../AuthorizationCodeCredential.js"
 import * as CacheLookup from "../CacheLookup.js"
@@ -52,14 +49,7 @@ export const validatorRequired = (settings: {
     })
   })
 
-// A cache hit costs a map read and a span some fifty times more: a hit is a span only when a tracer records it.
-const nativeTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
-
-/** Whether the current fiber runs on Effect's native tracer (no span is recorded anywhere). */
-export const untraced = (): boolean => {
-  const fiber = Fiber.getCurrentFiber()
-  return Option.isNone(fiber) || fiber.value.currentTracer === nativeTracer
-}
+export { untraced } from "./liveServices.js"
 
 /** What the credential is composed of: its steps and policy, where its background work lives. */
 export interface Parts {

@@ -15,12 +15,15 @@ import { AuthenticationError } from "../AuthenticationError.js"
 import type { ClientParameters, RetryableFailure, RetrySchedule, TokenResponse } from "../TokenEndpoint.js"
 import { timeoutTo } from "./attemptTimeout.js"
 import { readBounded } from "./boundedBody.js"
+import { directAttempt, formPost } from "./directAttempt.js"
 import type { ResolvedHttpOptions } from "./httpOptions.js"
+import { isLiveClock } from "./liveServices.js"
 import type { AnswerContext } from "./tokenAnswer.js"
 import { innerCause, interpretOutcome } from "./tokenAnswer.js"
 import { countRequest, countRetry, endpointUrls } from "./tokenExchangeParts.js"
 import type { Outcome } from "./tokenRetry.js"
 import { retryableFailure, retryAfterMillis, withinDeadline } from "./tokenRetry.js"
+import type { Dispatcher, FormPost } from "./undiciExchange.js"
 
 /** The form's values that are secrets: never quoted back in an error. */
 const secretFields = [
@@ -69,23 +72,37 @@ const withAssertion = (
     (assertion) => ({ ...form, client_assertion_type: jwtBearer, client_assertion: Redacted.value(assertion) })
   )
 
-const requestFor = (url: string, form: Readonly<Record<string, string>>) =>
-  HttpClientRequest.post(url, {
-    headers: {
-      accept: "application/json",
-      "client-request-id": crypto.randomUUID(),
-      "return-client-request-id": "true",
-      "x-client-sku": "effect-entra.identity",
-      "x-client-ver": "0.1.0"
-    }
-  }).pipe(HttpClientRequest.bodyUrlParams(form))
+const requestHeaders = (): Readonly<Record<string, string>> => ({
+  accept: "application/json",
+  "client-request-id": crypto.randomUUID(),
+  "return-client-request-id": "true",
+  "x-client-sku": "effect-entra.identity",
+  "x-client-ver": "0.1.0"
+})
 
 /** One token request: what every attempt sends. */
 interface Run {
   readonly grantType: GrantType
-  readonly request: HttpClientRequest.HttpClientRequest
+  readonly url: string
+  readonly form: Readonly<Record<string, string>>
+  readonly headers: Readonly<Record<string, string>>
+  /** The platform request, built on the first attempt that goes through the `HttpClient`. */
+  request: HttpClientRequest.HttpClientRequest | undefined
+  /** The direct path's form, built on its first attempt. */
+  direct: { readonly url: URL; readonly post: FormPost } | undefined
   readonly secrets: ReadonlyArray<string>
   readonly deadlineAt: number
+}
+
+const platformRequest = (run: Run): HttpClientRequest.HttpClientRequest =>
+  run.request ??= HttpClientRequest.post(run.url, { headers: run.headers }).pipe(
+    HttpClientRequest.bodyUrlParams(run.form)
+  )
+
+const directForm = (run: Run): { readonly url: URL; readonly post: FormPost } => {
+  if (run.direct !== undefined) return run.direct
+  const url = new URL(run.url)
+  return run.direct = { url, post: formPost(url, run.headers, new URLSearchParams(run.form).toString()) }
 }
 
 /** The last attempt: its outcome and, once it is final, its interpretation (computed once). */
@@ -96,30 +113,45 @@ interface Last {
   result: Either.Either<TokenResponse, AuthenticationError> | undefined
 }
 
-/** Sends one attempt and reads its answer, all within `timeoutMs`; never fails: every end is an `Outcome`. */
-const makeSendOnce = (client: HttpClient.HttpClient, maxResponseBytes: number) =>
-(
-  request: HttpClientRequest.HttpClientRequest,
-  timeoutMs: number,
-  byDeadline: boolean
-): Effect.Effect<Outcome> =>
-  Effect.catchAll(
-    // The time-out covers the whole exchange, body included.
-    timeoutTo(
-      Effect.flatMap(client.execute(request), (response) => {
-        const headers = response.headers
-        return Effect.map(readBounded(response, maxResponseBytes, headers), (body): Outcome => ({
-          _tag: "Answer",
-          status: response.status,
-          headers,
-          body
-        }))
-      }),
-      timeoutMs,
-      (): Outcome => ({ _tag: "Timeout", timeoutMs, byDeadline })
-    ),
-    (error: HttpClientError.HttpClientError) => Effect.succeed<Outcome>({ _tag: "Transport", cause: innerCause(error) })
-  )
+/**
+ * Sends one attempt and reads its answer, all within `timeoutMs`; never fails: every end is an `Outcome`. On one of
+ * `NodeHttp`'s own pools (`dispatcher`) and Effect's live clock, the attempt goes to the pool directly; any other
+ * client, or a test clock, goes through the `HttpClient`.
+ */
+const makeSendOnce = (
+  client: HttpClient.HttpClient,
+  maxResponseBytes: number,
+  dispatcher: Effect.Effect<Dispatcher> | undefined
+) => {
+  const viaClient = (run: Run, timeoutMs: number, onTimeout: () => Outcome): Effect.Effect<Outcome> =>
+    Effect.catchAll(
+      // The time-out covers the whole exchange, body included.
+      timeoutTo(
+        Effect.flatMap(client.execute(platformRequest(run)), (response) => {
+          const headers = response.headers
+          return Effect.map(readBounded(response, maxResponseBytes, headers), (body): Outcome => ({
+            _tag: "Answer",
+            status: response.status,
+            headers,
+            body
+          }))
+        }),
+        timeoutMs,
+        onTimeout
+      ),
+      (error: HttpClientError.HttpClientError) =>
+        Effect.succeed<Outcome>({ _tag: "Transport", cause: innerCause(error) })
+    )
+  return (run: Run, timeoutMs: number, byDeadline: boolean): Effect.Effect<Outcome> => {
+    const onTimeout = (): Outcome => ({ _tag: "Timeout", timeoutMs, byDeadline })
+    if (dispatcher === undefined) return viaClient(run, timeoutMs, onTimeout)
+    return Effect.clockWith((clock) => {
+      if (!isLiveClock(clock)) return viaClient(run, timeoutMs, onTimeout)
+      const { post, url } = directForm(run)
+      return directAttempt(dispatcher, url, post, { timeoutMs, maxBytes: maxResponseBytes, onTimeout })
+    })
+  }
+}
 
 /**
  * One attempt. It fails with the `RetryableFailure` the schedule decides on, else its outcome is final and
@@ -137,7 +169,7 @@ const attempt = (
     const number = ++last.attempt
     const requestedOn = yield* Clock.currentTimeMillis
     const remaining = Math.max(0, run.deadlineAt - requestedOn)
-    const outcome = yield* sendOnce(run.request, Math.min(requestTimeoutMs, remaining), remaining < requestTimeoutMs)
+    const outcome = yield* sendOnce(run, Math.min(requestTimeoutMs, remaining), remaining < requestTimeoutMs)
     const retryAfterMs = outcome._tag === "Answer" ? yield* retryAfterMillis(outcome.headers) : undefined
     last.outcome = outcome
     last.context = { ...last.context, attempts: number, requestedOn, retryAfterMs }
@@ -176,15 +208,26 @@ const retrying = (
 export const makeExchange = (
   client: HttpClient.HttpClient,
   settings: ResolvedHttpOptions,
-  schedule: RetrySchedule
+  schedule: RetrySchedule,
+  // The undici pool under `client` when it is one of NodeHttp's own (see `dispatcherOf`).
+  dispatcher?: Effect.Effect<Dispatcher> | undefined
 ) => {
-  const sendOnce = makeSendOnce(client, settings.maxResponseBytes)
+  const sendOnce = makeSendOnce(client, settings.maxResponseBytes, dispatcher)
 
   const send = (grantType: GrantType, url: string, form: Readonly<Record<string, string>>) =>
     Effect.gen(function*() {
       const secrets = secretFields.flatMap((name) => (form[name] === undefined ? [] : [form[name]]))
       const deadlineAt = (yield* Clock.currentTimeMillis) + settings.deadlineMs
-      const run: Run = { grantType, request: requestFor(url, form), secrets, deadlineAt }
+      const run: Run = {
+        grantType,
+        url,
+        form,
+        headers: requestHeaders(),
+        request: undefined,
+        direct: undefined,
+        secrets,
+        deadlineAt
+      }
       const last: Last = {
         attempt: 0,
         outcome: { _tag: "Transport", cause: undefined },

@@ -5,6 +5,7 @@ import * as Fs from "node:fs"
 import * as tls from "node:tls"
 import type { PlatformNode } from "./platformNode.js"
 import { loadPlatformNode } from "./platformNode.js"
+import { withDispatcher } from "./poolDispatchers.js"
 
 // Building a secure context from ~140 roots takes ~20 ms, so credentials trusting the same extra CAs share one.
 const secureContexts = new Map<string, tls.SecureContext>()
@@ -51,7 +52,7 @@ export const makeAgent = (platform: PlatformNode, extra: ReadonlyArray<string> |
  * @internal
  */
 export const clientOn = (platform: PlatformNode, agent: Undici.Agent): HttpClient.HttpClient =>
-  platform.NodeHttpClient.makeUndici(agent)
+  withDispatcher(platform.NodeHttpClient.makeUndici(agent), Effect.succeed(agent))
 
 /** The pool's undici agent and client, once the first request has opened it. */
 interface Connection {
@@ -72,23 +73,29 @@ interface SharedPool {
 // grace timer are unref'd by undici and here, so a pool kept for its grace period never holds a process open.
 const sharedPools = new Map<string, SharedPool>()
 
-const open = (connection: Connection, extra: ReadonlyArray<string> | undefined): Effect.Effect<HttpClient.HttpClient> =>
+type Opened = NonNullable<Connection["current"]>
+
+const open = (connection: Connection, extra: ReadonlyArray<string> | undefined): Effect.Effect<Opened> =>
   Effect.suspend(() => {
-    if (connection.current !== undefined) return Effect.succeed(connection.current.client)
+    if (connection.current !== undefined) return Effect.succeed(connection.current)
     return Effect.map(Effect.orDie(loadPlatformNode), (platform) => {
       if (connection.current === undefined) {
         const agent = makeAgent(platform, extra)
-        connection.current = { agent, client: clientOn(platform, agent) }
+        connection.current = { agent, client: platform.NodeHttpClient.makeUndici(agent) }
       }
-      return connection.current.client
+      return connection.current
     })
   })
 
 // Synchronous to build (the Promise facade builds its credentials with `runSync`): the pool opens on first use.
 const lazyClient = (connection: Connection, extra: ReadonlyArray<string> | undefined): HttpClient.HttpClient =>
-  HttpClient.makeWith(
-    (request) => Effect.flatMap(request, (r) => Effect.flatMap(open(connection, extra), (client) => client.execute(r))),
-    Effect.succeed as HttpClient.HttpClient.Preprocess<never, never>
+  withDispatcher(
+    HttpClient.makeWith(
+      (request) =>
+        Effect.flatMap(request, (r) => Effect.flatMap(open(connection, extra), (opened) => opened.client.execute(r))),
+      Effect.succeed as HttpClient.HttpClient.Preprocess<never, never>
+    ),
+    Effect.map(open(connection, extra), (opened) => opened.agent)
   )
 
 /**
