@@ -6,7 +6,7 @@
 // file descriptor 3 at exit, so stdout and stderr stay as the command wrote them. Medians of --runs.
 //
 //   node scripts/bench-cli.mjs [--runs 21] [--node PATH] [--bin published|repo] [--package DIR] [--keep-extra-ca]
-//                              [--cpu-prof DIR] [--json]
+//                              [--cpu-prof DIR [--cpu-prof-interval µs]] [--json]
 //
 // Build first: `npx tsc -b packages/cli packages/emulator && node scripts/build-dist.mjs cli` (add --readable to
 // the build for profiles that name modules). `--node` runs the CLI with another Node (e.g. Node 24); the emulator
@@ -32,7 +32,12 @@ const asJson = args.includes("--json")
 const keepExtraCa = args.includes("--keep-extra-ca")
 const cpuProf = option("--cpu-prof") === undefined
   ? []
-  : ["--cpu-prof", "--cpu-prof-dir", Path.resolve(option("--cpu-prof"))]
+  : [
+    "--cpu-prof",
+    "--cpu-prof-dir",
+    Path.resolve(option("--cpu-prof")),
+    `--cpu-prof-interval=${Number(option("--cpu-prof-interval")) || 1000}`
+  ]
 
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b)
@@ -92,7 +97,10 @@ const cleanEnv = (extra) => {
   const env = {}
   for (const [key, value] of Object.entries(process.env)) {
     if (!keepExtraCa && key === "NODE_EXTRA_CA_CERTS") continue
-    if (!/^(AZURE_|EFFECT_ENTRA_|BROWSER$|XDG_STATE_HOME$|NODE_OPTIONS$|NODE_COMPILE_CACHE$)/.test(key)) {
+    if (
+      !/^(AZURE_|EFFECT_ENTRA_|BROWSER$|XDG_STATE_HOME$|NODE_OPTIONS$|NODE_COMPILE_CACHE$|NODE_DISABLE_COMPILE_CACHE$|XDG_CACHE_HOME$)/
+        .test(key)
+    ) {
       env[key] = value
     }
   }
@@ -102,7 +110,7 @@ const cleanEnv = (extra) => {
 // The published layout: what `files` in package.json ships (bin/, dist/bundle/) and package.json, nothing else.
 const publishedBin = () => {
   const cli = cliPackage
-  if (!Fs.existsSync(Path.join(cli, "dist/bundle/effect-entra.mjs"))) {
+  if (!Fs.existsSync(Path.join(cli, "dist/bundle/effect-entra.cjs"))) {
     throw new Error(`${cli}/dist/bundle is missing: run \`node scripts/build-dist.mjs cli\` first`)
   }
   const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "effect-entra-bench-bin-"))
@@ -122,7 +130,8 @@ const loadBefore = Os.loadavg()
 let results
 try {
   Fs.writeFileSync(empty, "")
-  const env = cleanEnv({ EFFECT_ENTRA_CACHE_DIR: cacheDir })
+  // A fresh code cache, as after an install: the sign-in below is the first run and writes it.
+  const env = cleanEnv({ EFFECT_ENTRA_CACHE_DIR: cacheDir, EFFECT_ENTRA_CODE_CACHE_DIR: Path.join(cacheDir, "code") })
   await signInWithCli({ bin, cacheDir, emulator, env, node })
   const scope = ["--scope", emulator.defaults.scope]
   // As a user of a real tenant runs it: settings from flags, no extra CA to trust.

@@ -1,25 +1,17 @@
 #!/usr/bin/env node
 // Start-up, side by side: a fresh `node` that imports a credential and constructs it (no request), then exits;
-// the Effect API's root import (ESM and CommonJS); and the `effect-entra` bin (`--version`, and `token` from a
-// warm cache against the emulator).
+// and the Effect API's root import (ESM and CommonJS). The command line has its own benchmark: bench-cli.mjs.
 // Wall time is measured around the child process; memory is the child's peak RSS. Medians of --runs (default 15).
 //
-//   node scripts/bench-startup.mjs [--runs 15] [--json] [--cpu-prof DIR]     (after `pnpm build`)
+//   node scripts/bench-startup.mjs [--runs 15] [--json]     (after `pnpm build`)
 import * as ChildProcess from "node:child_process"
-import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
-import { signInWithCli } from "./lib/cli-sign-in.mjs"
 
 const root = Path.resolve(import.meta.dirname, "..")
 const args = process.argv.slice(2)
 const runs = Number(args[args.indexOf("--runs") + 1]) || 15
 const asJson = args.includes("--json")
-// --cpu-prof DIR: V8 CPU profiles of the CLI runs (build with `node scripts/build-dist.mjs --readable cli` first).
-const cpuProf = args.includes("--cpu-prof")
-  ? ["--cpu-prof", "--cpu-prof-dir", args[args.indexOf("--cpu-prof") + 1]]
-  : []
-
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b)
   return sorted[Math.floor(sorted.length / 2)]
@@ -111,15 +103,6 @@ const results = [
   )
 ]
 
-// The CLI: the published bin is the bundle.
-const cliBundle = Path.join(root, "packages/cli/dist/bundle/effect-entra.mjs")
-const cliArgv = (
-  ...rest
-) => [...cpuProf, "--import", `data:text/javascript,process.on("exit",()=>{${reportRss}})`, cliBundle, ...rest]
-results.push(await measure("effect-entra --version (bundle)", cliArgv("--version")))
-
-results.push(...(await cachedTokenCases()))
-
 if (asJson) console.log(JSON.stringify({ node: process.version, cpus: Os.cpus().length, runs, results }, null, 2))
 else {
   console.log(
@@ -135,43 +118,4 @@ else {
         `${String(r.rssMiB).padStart(4)} MiB${over}`
     )
   }
-}
-
-// `effect-entra token` from a warm cache: sign in once against the emulator (headless), then time `token`.
-async function cachedTokenCases() {
-  const emulatorModule = Path.join(root, "packages/emulator/dist/index.js")
-  if (!Fs.existsSync(emulatorModule)) return []
-  const { startEmulator } = await import(emulatorModule)
-  const emulator = await startEmulator()
-  const cacheDir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "effect-entra-bench-"))
-  try {
-    const env = { ...cleanEnv(), EFFECT_ENTRA_CACHE_DIR: cacheDir }
-    await signInWithCli({ bin: cliBundle, cacheDir, emulator, env, timeoutMs: 20_000 })
-    const scope = ["--scope", emulator.defaults.scope, "--cache-dir", cacheDir]
-    // As a user of a real tenant runs it: no extra CA to trust (`--emulator` adds the emulator's, and building a
-    // TLS context with it costs ~20 ms of CPU). The cached token needs no request, so the CA is not missed.
-    const settings = [
-      "--authority",
-      emulator.authority,
-      "--tenant",
-      emulator.defaults.tenantId,
-      "--client-id",
-      emulator.defaults.publicClientId
-    ]
-    return [
-      await measure("effect-entra token (cached, bundle)", cliArgv("token", ...settings, ...scope), { env }),
-      await measure("effect-entra token --emulator (cached, bundle)", cliArgv("token", "--emulator", ...scope), { env })
-    ]
-  } finally {
-    await emulator.close()
-    Fs.rmSync(cacheDir, { recursive: true, force: true })
-  }
-}
-
-function cleanEnv() {
-  const env = {}
-  for (const [key, value] of Object.entries(process.env)) {
-    if (!/^(AZURE_|EFFECT_ENTRA_|BROWSER$|XDG_STATE_HOME$|NODE_OPTIONS$)/.test(key)) env[key] = value
-  }
-  return env
 }

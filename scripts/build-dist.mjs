@@ -9,7 +9,7 @@
 //   node scripts/build-dist.mjs [--readable] [identity|emulator|cache-redis|cli ...]   (default: all four)
 import * as esbuild from "esbuild"
 import * as Fs from "node:fs"
-import { builtinModules, createRequire } from "node:module"
+import { createRequire } from "node:module"
 import * as Path from "node:path"
 
 const root = Path.resolve(import.meta.dirname, "..")
@@ -148,28 +148,6 @@ const checkBinVersion = (dir) => {
   }
 }
 
-// Node's ESM view of a built-in module reads every export once, running the lazy getters behind which Node keeps
-// what most programs never use: `node:fs`'s streams (and with them the whole `node:stream` stack), `node:crypto`'s
-// webcrypto. In the bin a statically imported built-in is taken through `require` (the banner's), where those
-// getters stay lazy: a cached `token` starts a few milliseconds sooner. Dynamic imports are left as they are.
-const builtinsByRequire = {
-  name: "builtins-by-require",
-  setup(build) {
-    const builtins = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]))
-    build.onResolve(
-      { filter: /^[a-z_/:]+$/ },
-      (args) =>
-        args.kind === "import-statement" && builtins.has(args.path)
-          ? { path: args.path, namespace: "builtin-by-require" }
-          : undefined
-    )
-    build.onLoad({ filter: /.*/, namespace: "builtin-by-require" }, (args) => ({
-      contents: `module.exports = require(${JSON.stringify(args.path)})`,
-      loader: "js"
-    }))
-  }
-}
-
 // `@effect/platform/FileSystem` holds the service's tag and `make`, which brings `Stream` (a file's `stream` and
 // `sink`). esbuild splits by file, so the cached-token fast path, which needs the tag alone (identity's file cache
 // and the fast path's own read-only FileSystem look it up), would load `Stream` with the file. Their imports take
@@ -199,6 +177,9 @@ const fileSystemTag = {
   }
 }
 
+// The command line ships as one CommonJS file, run by its bin through a V8 code cache (src/internal/codeCache.ts):
+// with the cache, code a command never runs costs next to nothing, so nothing is split into chunks; the modules
+// behind a dynamic import (the sign-in, the emulator command) are still initialised only when first imported.
 const cliBundle = async () => {
   const dir = Path.join(root, "packages/cli")
   checkBinVersion(dir)
@@ -206,18 +187,29 @@ const cliBundle = async () => {
   Fs.rmSync(outdir, { recursive: true, force: true })
   await esbuild.build({
     ...bundleOptions,
-    entryPoints: { "effect-entra": Path.join(dir, "src/bin.ts") },
+    entryPoints: { "effect-entra": Path.join(dir, "src/main.ts") },
     outdir,
-    outExtension: { ".js": ".mjs" },
-    format: "esm",
-    // Code behind a dynamic import (the sign-in, the emulator command) goes to chunks loaded on first use.
-    splitting: true,
-    chunkNames: "[name]-[hash]",
+    outExtension: { ".js": ".cjs" },
+    format: "cjs",
+    supported: { "dynamic-import": false },
     // An optional peer, loaded only by `effect-entra emulator`.
     external: ["@effect-entra/emulator", "@effect-entra/emulator/*"],
-    banner: { js: esmRequireBanner },
-    plugins: [lazyUndici, builtinsByRequire, fileSystemTag]
+    plugins: [lazyUndici, fileSystemTag]
   })
+  await esbuild.build({
+    ...bundleOptions,
+    plugins: [],
+    entryPoints: { "code-cache": Path.join(dir, "src/internal/codeCache.ts") },
+    outdir,
+    outExtension: { ".js": ".cjs" },
+    format: "cjs"
+  })
+  for (const name of Fs.readdirSync(outdir)) {
+    // The bundle runs in a vm.Script, which has no loader for import(): every dynamic import must be a require.
+    if (/\bimport\(/.test(Fs.readFileSync(Path.join(outdir, name), "utf8"))) {
+      throw new Error(`packages/cli/dist/bundle/${name} contains import(): the code cache loader cannot run it`)
+    }
+  }
   await undiciBundle(outdir)
 }
 

@@ -4,7 +4,8 @@
 // from the tarballs into fresh apps outside the workspace (packages from the local pnpm store, else the registry):
 // - an ESM app (NodeNext, strict, exactOptionalPropertyTypes, skipLibCheck off) type-checked and run: the Promise
 //   facade and the Effect API each sign in against the packed emulator; `effect-entra` (the packed CLI) prints
-//   its version and starts the emulator;
+//   its version, starts the emulator, signs in to the packed emulator and prints a cached token twice, the second
+//   time from the code cache its first run wrote (private files in a private folder);
 // - a CommonJS app (moduleResolution node10) type-checked, compiled and run with `require`;
 // - the CLI alone: no other package installed, and `effect-entra emulator` says how to install the emulator;
 // - identity with only `effect` and `@effect/platform` (no optional `@effect/platform-node`): the root imports
@@ -18,6 +19,7 @@ import * as Fs from "node:fs"
 import { createRequire } from "node:module"
 import * as Os from "node:os"
 import * as Path from "node:path"
+import { signInWithCli } from "./lib/cli-sign-in.mjs"
 
 const root = Path.resolve(import.meta.dirname, "..")
 const keep = process.argv.includes("--keep")
@@ -299,7 +301,10 @@ try {
     throw new Error(`the ESM app did not get its tokens:\n${esmRun.stdout}${esmRun.stderr}`)
   }
   await checkCli(esm)
-  step("both apps type-checked; the ESM app (NodeNext) ran against the packed emulator; the packed CLI ran")
+  step(
+    "both apps type-checked; the ESM app (NodeNext) ran against the packed emulator; the packed CLI ran, signed in, " +
+      "and served a cached token from its code cache"
+  )
 
   const cjsRun = run(process.execPath, ["dist/main.js"], { cwd: cjs })
   if (!cjsRun.stdout.includes("require ok")) {
@@ -364,6 +369,47 @@ async function checkCli(dir) {
   child.kill("SIGINT")
   await exited
   if (Fs.existsSync(Path.join(cacheDir, "emulator.json"))) throw new Error("effect-entra emulator left emulator.json")
+  await checkCachedToken(dir)
+}
+
+// The packed CLI signs in to the packed emulator, then prints the cached token twice: the first `token` writes its
+// code cache, the second starts from it (the file is left as it was), and the cache is private.
+async function checkCachedToken(dir) {
+  const script = Path.join(dir, "node_modules/@effect-entra/cli/bin/effect-entra.js")
+  const cacheDir = Path.join(dir, "token-cache")
+  const codeDir = Path.join(dir, "code-cache")
+  const env = { ...process.env, EFFECT_ENTRA_CACHE_DIR: cacheDir, EFFECT_ENTRA_CODE_CACHE_DIR: codeDir }
+  for (const key of Object.keys(env)) if (/^(AZURE_|NODE_DISABLE_COMPILE_CACHE$)/.test(key)) delete env[key]
+  const { startEmulator } = createRequire(Path.join(dir, "package.json"))("@effect-entra/emulator")
+  const emulator = await startEmulator()
+  try {
+    await signInWithCli({ bin: script, cacheDir, emulator, env })
+    const token = () =>
+      run(process.execPath, [script, "token", "--emulator", "--scope", emulator.defaults.scope], { env })
+    const first = token().stdout
+    if (!/^eyJ[\w-]+\.[\w-]+\.[\w-]+\n$/.test(first)) throw new Error(`effect-entra token printed ${first}`)
+    const tokenCache = () => {
+      const names = Fs.readdirSync(codeDir).filter((name) => name.includes("-token-") && name.endsWith(".v8cache"))
+      if (names.length !== 1) throw new Error(`expected one code cache for token, found ${names.join(", ")}`)
+      return Fs.statSync(Path.join(codeDir, names[0]), { bigint: true })
+    }
+    const written = tokenCache()
+    if (
+      run(process.execPath, [script, "token", "--emulator", "--scope", emulator.defaults.scope], { env }).stdout !==
+        first
+    ) {
+      throw new Error("the second cached token differs from the first")
+    }
+    const again = tokenCache()
+    if (again.ino !== written.ino || again.mtimeNs !== written.mtimeNs) {
+      throw new Error("the token's code cache was rewritten")
+    }
+    const modes = [Fs.statSync(codeDir).mode & 0o777, Number(again.mode) & 0o777]
+    if (modes[0] !== 0o700 || modes[1] !== 0o600) throw new Error(`code cache modes ${modes.map((m) => m.toString(8))}`)
+    if ((await emulator.requests({ endpoint: "token" })).length !== 1) throw new Error("a cached token sent a request")
+  } finally {
+    await emulator.close()
+  }
 }
 
 // yarn classic, from the npm registry: the tarball and the README's yarn line's ranges, installed in one go.

@@ -15,14 +15,26 @@ import * as CliSettings from "./CliSettings.js"
 import * as EmulatorInfo from "./EmulatorInfo.js"
 import * as Output from "./Output.js"
 
+/**
+ * Whether loading the emulator failed because it is not installed: `import` (the repository's build) and
+ * `require` (the published bundle) say so with different codes.
+ *
+ * @since 0.1.0
+ * @category loading
+ */
+export const isEmulatorMissing = (error: unknown): boolean => {
+  const code = (error as { readonly code?: unknown } | undefined)?.code
+  return (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") &&
+    String((error as Error).message).includes("@effect-entra/emulator")
+}
+
 // An optional peer dependency, loaded on demand: the emulator (TLS certificates, signing keys, a server) is not
 // installed with the CLI. Its Promise API keeps its own copy of `effect` apart from the CLI's bundled one.
 const loadEmulator = Effect.tryPromise({
   try: () => import("@effect-entra/emulator/startEmulator").then((module) => module.startEmulator),
   catch: (error) =>
     new SettingsError({
-      reason: (error as { readonly code?: unknown }).code === "ERR_MODULE_NOT_FOUND" &&
-          String((error as Error).message).includes("@effect-entra/emulator")
+      reason: isEmulatorMissing(error)
         ? "the emulator is not installed: install @effect-entra/emulator where the CLI is " +
           "(npm install --global @effect-entra/emulator, or npm install --save-dev @effect-entra/emulator in a project)"
         : `cannot load the emulator: ${(error as Error).message}`

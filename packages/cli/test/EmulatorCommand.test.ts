@@ -1,7 +1,30 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Fs from "node:fs"
+import { createRequire } from "node:module"
 import * as Path from "node:path"
+import { isEmulatorMissing } from "../src/EmulatorCommand.js"
 import { headlessSignIn, run, signInUrl, start, tempDir } from "./fixtures/cli.js"
+
+describe("the emulator not installed", () => {
+  it("is recognised from import (the repository's build) and from require (the published bundle)", async () => {
+    const imported = await import("@effect-entra/emulator/no-such-module" as string).catch((error) => error)
+    expect(isEmulatorMissing(imported)).toBe(true)
+    const required = (() => {
+      try {
+        return createRequire(__filename)("@effect-entra/no-such-package")
+      } catch (error) {
+        return error
+      }
+    })()
+    expect((required as { code: string }).code).toBe("MODULE_NOT_FOUND")
+    expect(isEmulatorMissing(Object.assign(new Error("Cannot find module '@effect-entra/emulator/startEmulator'"), {
+      code: "MODULE_NOT_FOUND"
+    }))).toBe(true)
+    // Another missing module (one the emulator itself needs) is not the emulator missing.
+    expect(isEmulatorMissing(required)).toBe(false)
+    expect(isEmulatorMissing(new Error("@effect-entra/emulator"))).toBe(false)
+  })
+})
 
 describe("effect-entra emulator", () => {
   it("records itself in <cache-dir>/emulator.json, serves --emulator sign-ins, and removes the file on Ctrl+C", async () => {
