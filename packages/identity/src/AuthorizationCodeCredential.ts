@@ -31,6 +31,7 @@ import type { Options, Settings } from "./internal/credentialOptions.js"
 import { readSettings } from "./internal/credentialOptions.js"
 import { type Parts, partsFrom, untraced, validatorFor, validatorRequired } from "./internal/credentialSteps.js"
 import { getTokenSpan, make as makeHotPath } from "./internal/hotPath.js"
+import { spanned } from "./internal/liveServices.js"
 import { toAccessToken } from "./internal/tokenEntry.js"
 import type { AccountInfo } from "./RedeemCode.js"
 import type * as RedeemCode from "./RedeemCode.js"
@@ -144,7 +145,7 @@ const compose = (settings: Settings, { policy, scope, steps, unshared }: Parts) 
     if (request instanceof InvalidOptionError) return Effect.fail(request)
     return acquire(request, force).pipe(
       Effect.map(toAccessToken),
-      Effect.withSpan(`AuthorizationCodeCredential.${force ? "renew" : "getToken"}`, getTokenSpan(request))
+      spanned(`AuthorizationCodeCredential.${force ? "renew" : "getToken"}`, () => getTokenSpan(request))
     )
   }
 

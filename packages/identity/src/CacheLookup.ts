@@ -13,6 +13,7 @@ import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as CredentialMetrics from "./CredentialMetrics.js"
+import { annotate, spanned } from "./internal/liveServices.js"
 import * as RefreshPolicy from "./RefreshPolicy.js"
 import * as TokenCache from "./TokenCache.js"
 
@@ -85,11 +86,11 @@ export const unsafeMake = (cache: TokenCache.Service, clock: Clock.Clock): Servi
   const lookup = (key: string, policy?: RefreshPolicy.RefreshPolicy): Effect.Effect<Lookup> =>
     Effect.gen(function*() {
       const cached = yield* cache.getAccessToken(key)
-      yield* Effect.annotateCurrentSpan("entra.cache.hit", Option.isSome(cached))
+      yield* annotate({ "entra.cache.hit": Option.isSome(cached) })
       const found = classify(cached, clock.unsafeCurrentTimeMillis(), policy)
       yield* Metric.increment(counters[found._tag])
       return found
-    }).pipe(Effect.withSpan("CacheLookup", { captureStackTrace: false }))
+    }).pipe(spanned("CacheLookup", () => ({ captureStackTrace: false })))
 
   const peek = (key: string, policy: RefreshPolicy.RefreshPolicy = RefreshPolicy.defaultPolicy) => {
     // The cache stays the source of truth: a renewed or removed entry is seen at once, as far as the cache's

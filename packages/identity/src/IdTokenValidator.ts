@@ -26,6 +26,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { AuthenticationError, InvalidOptionError } from "./AuthenticationError.js"
 import { checkClaims, checkHeader, checkSignature, parse } from "./internal/idTokenChecks.js"
+import { spanned } from "./internal/liveServices.js"
 import * as OpenIdKeys from "./internal/openIdKeys.js"
 import { homeAccountIdFromClientInfo } from "./TokenEndpoint.js"
 
@@ -148,6 +149,8 @@ function invalid(description: string, cause?: unknown): AuthenticationError {
   })
 }
 
+const validateSpan = () => ({ captureStackTrace: false })
+
 const duration = (field: string, input: Duration.DurationInput) =>
   Option.match(Duration.decodeUnknown(input), {
     onNone: () => Effect.fail(new InvalidOptionError({ field, reason: "not a duration" })),
@@ -171,8 +174,8 @@ export const make = (options: Options = {}): Effect.Effect<Service, InvalidOptio
     const client = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerPropagation(false))
     const keys = OpenIdKeys.make(client, { refreshIntervalMs, maxTenants })
 
-    const validate = Effect.fn("IdTokenValidator.validate", { captureStackTrace: false })(
-      function*(request: ValidateRequest) {
+    const validate = (request: ValidateRequest) =>
+      Effect.gen(function*() {
         const parsed = parse(Redacted.value(request.idToken))
         if (parsed === undefined) return yield* invalid("the ID token is not a signed JWT")
         const header = checkHeader(parsed)
@@ -192,8 +195,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, InvalidOptio
         })
         if (claims !== undefined) return yield* invalid(claims)
         return parsed.claims as IdTokenClaims
-      }
-    )
+      }).pipe(spanned("IdTokenValidator.validate", validateSpan))
 
     return IdTokenValidator.of({ validate })
   })

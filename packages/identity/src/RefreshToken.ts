@@ -16,6 +16,7 @@ import type * as Scope from "effect/Scope"
 import { AuthenticationError } from "./AuthenticationError.js"
 import * as CredentialMetrics from "./CredentialMetrics.js"
 import { leased } from "./internal/fleetLease.js"
+import { spanned } from "./internal/liveServices.js"
 import { makeRefreshGate, type RefreshGate } from "./internal/refreshGate.js"
 import * as SingleFlight from "./internal/singleFlight.js"
 import { toEntry } from "./internal/tokenEntry.js"
@@ -111,7 +112,7 @@ const makeRenewNow = (
     yield* cache.setAccessToken(key, entry)
     retryGate.clear(key)
     return entry
-  }).pipe(Effect.withSpan("RefreshToken", {
+  }).pipe(spanned("RefreshToken", () => ({
     captureStackTrace: false,
     attributes: {
       "entra.tenant_id": request.tenantId,
@@ -120,7 +121,7 @@ const makeRenewNow = (
       "entra.cae": request.cae,
       "entra.claims": request.claims !== undefined
     }
-  }))
+  })))
 
 /**
  * What the step is built on.

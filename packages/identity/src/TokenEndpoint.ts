@@ -21,6 +21,7 @@ import * as Schedule from "effect/Schedule"
 import type { AuthenticationError, GrantType } from "./AuthenticationError.js"
 import { InvalidOptionError } from "./AuthenticationError.js"
 import { type ResolvedHttpOptions, resolveHttpOptions } from "./internal/httpOptions.js"
+import { spanned } from "./internal/liveServices.js"
 import { dispatcherOf } from "./internal/poolDispatchers.js"
 import { makeExchange } from "./internal/tokenExchange.js"
 import { measured } from "./internal/tokenExchangeParts.js"
@@ -221,12 +222,15 @@ const baseForm = (parameters: ClientParameters, grantType: GrantType): Record<st
   return form
 }
 
-const spanAttributes = (parameters: ClientParameters, grantType: GrantType) => ({
-  "entra.tenant_id": parameters.tenantId,
-  "entra.client_id": parameters.clientId,
-  "entra.grant_type": grantType,
-  "entra.scopes": parameters.scopes.join(" "),
-  "entra.claims": parameters.claims !== undefined
+const spanOptions = (parameters: ClientParameters, grantType: GrantType) => ({
+  captureStackTrace: false,
+  attributes: {
+    "entra.tenant_id": parameters.tenantId,
+    "entra.client_id": parameters.clientId,
+    "entra.grant_type": grantType,
+    "entra.scopes": parameters.scopes.join(" "),
+    "entra.claims": parameters.claims !== undefined
+  }
 })
 
 /**
@@ -245,25 +249,21 @@ export const make = (options: Options = {}): Effect.Effect<Service, InvalidOptio
     const schedule = options.retrySchedule ?? makeRetrySchedule(settings)
     const exchange = makeExchange(client, settings, schedule, dispatcherOf(given))
 
-    const redeemCode = Effect.fn("TokenEndpoint.redeemCode", { captureStackTrace: false })(
-      function*(request: RedeemCodeRequest) {
-        yield* Effect.annotateCurrentSpan(spanAttributes(request, "authorization_code"))
+    const redeemCode = (request: RedeemCodeRequest) =>
+      Effect.suspend(() => {
         const form = baseForm(request, "authorization_code")
         form.code = Redacted.value(request.code)
         form.redirect_uri = request.redirectUri
         if (request.codeVerifier !== undefined) form.code_verifier = Redacted.value(request.codeVerifier)
-        return yield* exchange("authorization_code", request, form).pipe(measured("authorization_code"))
-      }
-    )
+        return exchange("authorization_code", request, form).pipe(measured("authorization_code"))
+      }).pipe(spanned("TokenEndpoint.redeemCode", () => spanOptions(request, "authorization_code")))
 
-    const redeemRefreshToken = Effect.fn("TokenEndpoint.redeemRefreshToken", { captureStackTrace: false })(
-      function*(request: RefreshRequest) {
-        yield* Effect.annotateCurrentSpan(spanAttributes(request, "refresh_token"))
+    const redeemRefreshToken = (request: RefreshRequest) =>
+      Effect.suspend(() => {
         const form = baseForm(request, "refresh_token")
         form.refresh_token = Redacted.value(request.refreshToken)
-        return yield* exchange("refresh_token", request, form).pipe(measured("refresh_token"))
-      }
-    )
+        return exchange("refresh_token", request, form).pipe(measured("refresh_token"))
+      }).pipe(spanned("TokenEndpoint.redeemRefreshToken", () => spanOptions(request, "refresh_token")))
 
     return TokenEndpoint.of({ redeemCode, redeemRefreshToken })
   })

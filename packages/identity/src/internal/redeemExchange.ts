@@ -13,6 +13,7 @@ import * as IdTokenValidator from "../IdTokenValidator.js"
 import type { AccountInfo, Dependencies, RedeemClient, RedeemRequest, Redemption } from "../RedeemCode.js"
 import type * as TokenEndpoint from "../TokenEndpoint.js"
 import * as TokenRequest from "../TokenRequest.js"
+import { spanned } from "./liveServices.js"
 import { identify, type Identity, toEntry } from "./tokenEntry.js"
 
 // A redeemed-code record outlives the code (Entra: about 10 minutes), so no process of the fleet retries it.
@@ -91,7 +92,7 @@ export const makeRedeemNow = ({ cache, clock, endpoint, validator }: Dependencie
       yield* cache.setAccessToken(key, entry)
       if (Option.isSome(codeKey)) yield* cache.setRedemption(codeKey.value, account.homeAccountId, redemptionTtl)
       return { account, issued: { key, entry } } satisfies Redemption
-    }).pipe(Effect.withSpan("RedeemCode", {
+    }).pipe(spanned("RedeemCode", () => ({
       // A span's stack trace is an Error per redemption; the span's name says where it comes from.
       captureStackTrace: false,
       attributes: {
@@ -99,5 +100,5 @@ export const makeRedeemNow = ({ cache, clock, endpoint, validator }: Dependencie
         "entra.scopes": input.request.scopeKey,
         "entra.grant_type": "authorization_code"
       }
-    }))
+    })))
 }

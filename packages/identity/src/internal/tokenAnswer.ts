@@ -8,6 +8,7 @@ import type { ErrorResponse, GrantType, Reason } from "../AuthenticationError.js
 import { AuthenticationError } from "../AuthenticationError.js"
 import type { TokenResponse } from "../TokenEndpoint.js"
 import { allowListed, excerpt, headerValue, redactSecrets, toErrorResponse } from "./errorBody.js"
+import { annotate } from "./liveServices.js"
 import { decodeTokenResponse } from "./tokenResponse.js"
 import type { Outcome } from "./tokenRetry.js"
 import { causeCode, isPermanentTransport } from "./tokenRetry.js"
@@ -115,7 +116,7 @@ const interpretAnswer = (
     const { body, fields } = allowListed(parsed, secrets)
     const errorResponse = toErrorResponse(fields, traceId())
     if (errorResponse !== undefined) {
-      return Effect.annotateCurrentSpan({
+      return annotate({
         "entra.error": errorResponse.error,
         ...(errorResponse.errorCodes?.[0] === undefined ? {} : { "entra.aadsts": errorResponse.errorCodes[0] })
       }).pipe(Effect.zipRight(fail(errorReason, status, errorResponse, { body, retryAfterMs })))

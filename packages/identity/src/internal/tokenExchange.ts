@@ -17,7 +17,7 @@ import { timeoutTo } from "./attemptTimeout.js"
 import { readBounded } from "./boundedBody.js"
 import { directAttempt, formPost } from "./directAttempt.js"
 import type { ResolvedHttpOptions } from "./httpOptions.js"
-import { isLiveClock } from "./liveServices.js"
+import { annotate, isLiveClock } from "./liveServices.js"
 import type { AnswerContext } from "./tokenAnswer.js"
 import { innerCause, interpretOutcome } from "./tokenAnswer.js"
 import { countRequest, countRetry, endpointUrls } from "./tokenExchangeParts.js"
@@ -40,7 +40,7 @@ const jwtBearer = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 const onRetry = (failure: RetryableFailure, delayMs: number): Effect.Effect<void> =>
   Effect.all([
-    Effect.annotateCurrentSpan("entra.retries", failure.attempt),
+    annotate({ "entra.retries": failure.attempt }),
     countRetry(failure.grantType),
     Effect.logDebug("Retrying token request").pipe(Effect.annotateLogs({
       grantType: failure.grantType,
@@ -237,7 +237,7 @@ export const makeExchange = (
       const once = attempt(sendOnce, settings.requestTimeoutMs, run, last)
       yield* Effect.catchAll(once, (failure) => retrying(once, failure, withinDeadline(schedule, deadlineAt, onRetry)))
       const outcome = last.outcome
-      yield* Effect.annotateCurrentSpan(
+      yield* annotate(
         outcome._tag === "Answer"
           ? { "entra.attempts": last.attempt, "http.response.status_code": outcome.status }
           : { "entra.attempts": last.attempt }
