@@ -6,7 +6,7 @@ import * as Path from "node:path"
 import * as FastToken from "../src/FastToken.js"
 import { version } from "../src/Version.js"
 import type { Result } from "./fixtures/cli.js"
-import { bin, cleanEnv, headlessSignIn, run, signInUrl, start, tempDir } from "./fixtures/cli.js"
+import { bin, cleanEnv, headlessSignIn, repoBin, run, signInUrl, start, tempDir } from "./fixtures/cli.js"
 import type { RunningEmulator } from "./fixtures/emulator.js"
 import { record, startEmulator } from "./fixtures/emulator.js"
 
@@ -99,6 +99,13 @@ describe("effect-entra --version", () => {
     expect(version).toBe(packageJson.version)
     expect(Fs.readFileSync(bin, "utf8")).toContain(`const version = ${JSON.stringify(version)}`)
     expect(await run(["--version"])).toMatchObject({ code: 0, stdout: `${version}\n`, stderr: "" })
+  })
+
+  it("the repository's bin (the unbundled build) runs the same command line as the published bundle", async () => {
+    for (const args of [["token", "--help"], ["status", "--no-such-flag"]]) {
+      const published = await run(args)
+      expect(await run(args, cleanEnv(), { script: repoBin }), args.join(" ")).toEqual(published)
+    }
   })
 })
 

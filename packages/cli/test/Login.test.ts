@@ -6,13 +6,13 @@ import * as Net from "node:net"
 import * as Path from "node:path"
 import * as EmulatorInfo from "../src/EmulatorInfo.js"
 import {
-  bin,
   cleanEnv,
   giveToUnprivileged,
   headlessSignIn,
   httpGet,
   prepareUnprivileged,
   redirectTo,
+  repoBin,
   run,
   signInUrl,
   start,
@@ -409,7 +409,7 @@ describe("effect-entra login against the emulator", () => {
     giveToUnprivileged(cacheDir)
     Fs.chmodSync(cacheDir, 0o555)
     // A copy `nobody` can reach: the checkout may live in a private folder.
-    const kit = await prepareUnprivileged(bin)
+    const kit = await prepareUnprivileged(repoBin)
     const result = await run(["login", "--emulator", "--no-browser", "--cache-dir", cacheDir], cleanEnv(), kit)
       .finally(kit.dispose)
     expect(result.stderr).toBe(
