@@ -111,13 +111,14 @@ const messageOf = (message: unknown): string =>
   Array.isArray(message) ? message.map((part) => messageOf(part)).join(" ") : String(message)
 
 /**
- * Warnings from the libraries (e.g. an unreadable cache file) as one `effect-entra: warning: ...` line on stderr.
+ * Warnings from the libraries (e.g. an unreadable cache file) as one `effect-entra: warn: ...` line on stderr, each
+ * once.
  *
  * @since 0.1.0
  * @category logging
  */
 export const logger = Logger.make(({ logLevel, message }) => {
-  Output.infoSync(`effect-entra: ${logLevel.label.toLowerCase()}: ${messageOf(message)}`)
+  Output.warnOnceSync(`effect-entra: ${logLevel.label.toLowerCase()}: ${messageOf(message)}`)
 })
 
 const isCliError = (error: unknown): error is CliError.CliError =>

@@ -160,8 +160,8 @@ export const lookup = (input: Arguments): Effect.Effect<Outcome> => {
 
 /**
  * Runs the fast path for these arguments: prints and returns `true` when the token was served, else prints only the
- * warnings logged on the way (a warning about a file the lookup just tightened would not come again) and returns
- * `false`: run the full command.
+ * warnings logged on the way (a warning about a file the lookup just tightened would not come again; the full
+ * command does not print one twice) and returns `false`: run the full command.
  *
  * @since 0.1.0
  * @category running
@@ -170,7 +170,8 @@ export const serve = async (args: ReadonlyArray<string>): Promise<boolean> => {
   const input = parseArguments(args)
   if (input === undefined) return false
   const outcome = await Effect.runPromise(lookup(input))
-  for (const warning of outcome.warnings) Output.infoSync(warning)
+  // Once: on a miss the full command reads the same files and would log the same warnings again.
+  for (const warning of outcome.warnings) Output.warnOnceSync(warning)
   if (Option.isNone(outcome.stdout)) return false
   if (outcome.stdout.value !== undefined) Effect.runSync(Output.line(outcome.stdout.value))
   return true

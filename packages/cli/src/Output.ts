@@ -40,6 +40,21 @@ export const infoSync = (text: string): void => {
   process.stderr.write(`${clear}${sanitizeForTerminal(text)}\n`)
 }
 
+const warned = new Set<string>()
+
+/**
+ * Writes a warning line on stderr once per process. The cached-token fast path and the full command it falls back
+ * to read the same files: a warning about one of them (a corrupt cache file, say) would otherwise come twice.
+ *
+ * @since 0.1.0
+ * @category writing
+ */
+export const warnOnceSync = (text: string): void => {
+  if (warned.has(text)) return
+  warned.add(text)
+  infoSync(text)
+}
+
 /**
  * Writes text the CLI composed itself (its help, with its own colour codes) on stdout, as it is: nothing in it comes
  * from the network or a token.

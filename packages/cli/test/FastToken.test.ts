@@ -212,6 +212,17 @@ describe("what the fast path misses runs the full command, with its output", () 
     }
   })
 
+  it("a corrupt cache file: a miss whose warning is printed once, then the full command's message", async () => {
+    const cacheDir = tempDir()
+    record(emulator, cacheDir)
+    Fs.writeFileSync(Path.join(cacheDir, "token-cache.json"), "{not json", { mode: 0o600 })
+    const args = ["token", "--emulator", "--cache-dir", cacheDir, "--scope", graph]
+    const { fast, full } = await both(args)
+    expect(fast).toEqual(full)
+    expect(fast.code).toBe(3)
+    expect(fast.stderr.match(/it is not a token cache file/g)).toHaveLength(1)
+  })
+
   it("an account that is not signed in: a miss, with the full command's message and exit code", async () => {
     const cacheDir = await signedIn()
     const args = ["token", "--emulator", "--cache-dir", cacheDir, "--scope", graph, "--account", "nobody"]
