@@ -5,10 +5,7 @@
  *
  * @internal
  */
-import * as Cause from "effect/Cause"
-import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import type * as Scope from "effect/Scope"
 
@@ -24,9 +21,8 @@ export interface SingleFlight {
 }
 
 interface Flight {
-  readonly deferred: Deferred.Deferred<any, any>
+  readonly fiber: Fiber.RuntimeFiber<any, any>
   waiters: number
-  fiber: Fiber.RuntimeFiber<unknown, never> | undefined
   readonly finishWhenAbandoned: boolean
 }
 
@@ -34,49 +30,60 @@ interface Flight {
 export const make = (scope: Scope.Scope): SingleFlight => {
   const flights = new Map<string, Flight>()
 
-  const leave = (key: string, flight: Flight, interrupted: boolean) =>
-    Effect.suspend(() => {
-      flight.waiters--
-      if (!interrupted || flight.waiters > 0 || flight.finishWhenAbandoned) return Effect.void
-      if (flights.get(key) === flight) flights.delete(key)
-      return flight.fiber === undefined ? Effect.void : Fiber.interruptFork(flight.fiber)
+  // A waiter interrupted: the last one gone interrupts the flight, unless it must finish.
+  const abandon = (key: string, flight: Flight): Effect.Effect<void> => {
+    if (flight.waiters > 0 || flight.finishWhenAbandoned) return Effect.void
+    if (flights.get(key) === flight) flights.delete(key)
+    return Fiber.interruptFork(flight.fiber)
+  }
+
+  // The flight's fiber, in the owner's scope. `Fiber.await` rather than `join`: a waiter takes the result, not the
+  // flight's fiber references, whose merge would cost each first call more than the rest of this.
+  const start = <A, E>(key: string, effect: Effect.Effect<A, E>, finishWhenAbandoned: boolean) =>
+    Effect.map(
+      // Forked fibers inherit the mask: make the flight itself interruptible again (time-outs, abandonment).
+      Effect.forkIn(Effect.interruptible(effect), scope),
+      (fiber): Flight => {
+        const flight: Flight = { fiber, waiters: 0, finishWhenAbandoned }
+        flights.set(key, flight)
+        fiber.addObserver(() => {
+          if (flights.get(key) === flight) flights.delete(key)
+        })
+        return flight
+      }
+    )
+
+  const join = <A, E>(
+    key: string,
+    flight: Flight,
+    restore: <X, Y, Z>(e: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y, Z>
+  ) => {
+    flight.waiters++
+    return Effect.matchCauseEffect(restore(Fiber.await(flight.fiber as Fiber.RuntimeFiber<A, E>)), {
+      onFailure: (cause): Effect.Effect<A, E> => {
+        flight.waiters--
+        return Effect.zipRight(abandon(key, flight), Effect.failCause(cause))
+      },
+      onSuccess: (exit): Effect.Effect<A, E> => {
+        flight.waiters--
+        return exit
+      }
     })
+  }
 
   const run = <A, E>(
     key: string,
     effect: Effect.Effect<A, E>,
     options?: { readonly finishWhenAbandoned?: boolean | undefined }
   ): Effect.Effect<A, E> =>
-    Effect.uninterruptibleMask((restore) =>
-      Effect.gen(function*() {
-        let flight = flights.get(key)
-        if (flight === undefined) {
-          const deferred = yield* Deferred.make<A, E>()
-          const created: Flight = {
-            deferred,
-            waiters: 0,
-            fiber: undefined,
-            finishWhenAbandoned: options?.finishWhenAbandoned ?? false
-          }
-          flight = created
-          flights.set(key, created)
-          // Forked fibers inherit the mask: make the flight itself interruptible again (time-outs, abandonment).
-          created.fiber = yield* Effect.interruptible(effect).pipe(
-            Effect.exit,
-            Effect.flatMap((exit) => Deferred.done(deferred, exit)),
-            Effect.ensuring(Effect.sync(() => {
-              if (flights.get(key) === created) flights.delete(key)
-            })),
-            Effect.forkIn(scope)
-          )
-        }
-        const joined = flight
-        joined.waiters++
-        return yield* restore(Deferred.await(joined.deferred as Deferred.Deferred<A, E>)).pipe(
-          Effect.onExit((exit) => leave(key, joined, Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause)))
-        )
-      })
-    )
+    Effect.uninterruptibleMask((restore) => {
+      const flight = flights.get(key)
+      if (flight !== undefined) return join<A, E>(key, flight, restore)
+      return Effect.flatMap(
+        start(key, effect, options?.finishWhenAbandoned ?? false),
+        (started) => join<A, E>(key, started, restore)
+      )
+    })
 
   return { run, size: () => flights.size }
 }

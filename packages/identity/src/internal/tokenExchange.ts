@@ -5,7 +5,7 @@
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import * as Clock from "effect/Clock"
+import type * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
@@ -92,6 +92,8 @@ interface Run {
   direct: { readonly url: URL; readonly post: FormPost } | undefined
   readonly secrets: ReadonlyArray<string>
   readonly deadlineAt: number
+  /** The fiber's clock, read once per request. */
+  readonly clock: Clock.Clock
 }
 
 const platformRequest = (run: Run): HttpClientRequest.HttpClientRequest =>
@@ -145,11 +147,9 @@ const makeSendOnce = (
   return (run: Run, timeoutMs: number, byDeadline: boolean): Effect.Effect<Outcome> => {
     const onTimeout = (): Outcome => ({ _tag: "Timeout", timeoutMs, byDeadline })
     if (dispatcher === undefined) return viaClient(run, timeoutMs, onTimeout)
-    return Effect.clockWith((clock) => {
-      if (!isLiveClock(clock)) return viaClient(run, timeoutMs, onTimeout)
-      const { post, url } = directForm(run)
-      return directAttempt(dispatcher, url, post, { timeoutMs, maxBytes: maxResponseBytes, onTimeout })
-    })
+    if (!isLiveClock(run.clock)) return viaClient(run, timeoutMs, onTimeout)
+    const { post, url } = directForm(run)
+    return directAttempt(dispatcher, url, post, { timeoutMs, maxBytes: maxResponseBytes, onTimeout })
   }
 }
 
@@ -167,10 +167,12 @@ const attempt = (
   Effect.gen(function*() {
     const { grantType } = run
     const number = ++last.attempt
-    const requestedOn = yield* Clock.currentTimeMillis
+    const requestedOn = run.clock.unsafeCurrentTimeMillis()
     const remaining = Math.max(0, run.deadlineAt - requestedOn)
     const outcome = yield* sendOnce(run, Math.min(requestTimeoutMs, remaining), remaining < requestTimeoutMs)
-    const retryAfterMs = outcome._tag === "Answer" ? yield* retryAfterMillis(outcome.headers) : undefined
+    const retryAfterMs = outcome._tag === "Answer"
+      ? retryAfterMillis(outcome.headers, run.clock.unsafeCurrentTimeMillis())
+      : undefined
     last.outcome = outcome
     last.context = { ...last.context, attempts: number, requestedOn, retryAfterMs }
     last.result = undefined
@@ -215,9 +217,12 @@ export const makeExchange = (
   const sendOnce = makeSendOnce(client, settings.maxResponseBytes, dispatcher)
 
   const send = (grantType: GrantType, url: string, form: Readonly<Record<string, string>>) =>
+    Effect.clockWith((clock) => sendOn(clock, grantType, url, form))
+
+  const sendOn = (clock: Clock.Clock, grantType: GrantType, url: string, form: Readonly<Record<string, string>>) =>
     Effect.gen(function*() {
       const secrets = secretFields.flatMap((name) => (form[name] === undefined ? [] : [form[name]]))
-      const deadlineAt = (yield* Clock.currentTimeMillis) + settings.deadlineMs
+      const deadlineAt = clock.unsafeCurrentTimeMillis() + settings.deadlineMs
       const run: Run = {
         grantType,
         url,
@@ -226,7 +231,8 @@ export const makeExchange = (
         request: undefined,
         direct: undefined,
         secrets,
-        deadlineAt
+        deadlineAt,
+        clock
       }
       const last: Last = {
         attempt: 0,

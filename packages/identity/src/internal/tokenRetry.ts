@@ -119,18 +119,18 @@ export const withinDeadline = (
     )
   )
 
-/** `retry-after-ms` / `x-ms-retry-after-ms` (ms), else `Retry-After` in seconds or as an HTTP date. */
-export const retryAfterMillis = (headers: Readonly<Record<string, string>>): Effect.Effect<number | undefined> =>
-  Effect.gen(function*() {
-    for (const name of ["retry-after-ms", "x-ms-retry-after-ms"]) {
-      const value = headers[name]
-      if (value !== undefined && /^\d{1,12}$/.test(value.trim())) return Number(value.trim())
-    }
-    const value = headers["retry-after"]?.trim()
-    if (value === undefined || value === "") return undefined
-    if (/^\d{1,10}$/.test(value)) return Number(value) * 1000
-    const date = Date.parse(value)
-    if (Number.isNaN(date)) return undefined
-    const now = yield* Clock.currentTimeMillis
-    return Math.max(0, date - now)
-  })
+/**
+ * `retry-after-ms` / `x-ms-retry-after-ms` (ms), else `Retry-After` in seconds or as an HTTP date (counted from
+ * `nowMs`, the clock's epoch ms).
+ */
+export const retryAfterMillis = (headers: Readonly<Record<string, string>>, nowMs: number): number | undefined => {
+  for (const name of ["retry-after-ms", "x-ms-retry-after-ms"]) {
+    const value = headers[name]
+    if (value !== undefined && /^\d{1,12}$/.test(value.trim())) return Number(value.trim())
+  }
+  const value = headers["retry-after"]?.trim()
+  if (value === undefined || value === "") return undefined
+  if (/^\d{1,10}$/.test(value)) return Number(value) * 1000
+  const date = Date.parse(value)
+  return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs)
+}
