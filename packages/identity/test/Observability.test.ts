@@ -104,6 +104,24 @@ describe("observability", () => {
       assert.strictEqual(refreshes[2]["http.response.status_code"], 400)
     }))
 
+  it.effect("a token request's duration, retries included, is recorded on the clock the request ran on", () =>
+    Effect.gen(function*() {
+      const entra = ScriptedEntra.make()
+      const code = entra.issueCode(ScriptedEntra.alice)
+      const histogram = Metric.tagged(CredentialMetrics.tokenRequestDuration, "grant_type", "refresh_token")
+      const before = yield* Metric.value(histogram)
+      yield* Effect.gen(function*() {
+        const credential = yield* ScriptedEntra.credential(entra, code)
+        yield* credential.getToken(scope)
+        // A refresh retried once: its back-off passes on the TestClock, and counts in the request's duration.
+        entra.script.push({ _tag: "Respond", status: 503, body: "" })
+        yield* Time.settle(credential.getToken("other/scope"))
+      }).pipe(Effect.provide(TokenCache.layerMemory), Effect.scoped)
+      const after = yield* Metric.value(histogram)
+      assert.strictEqual(after.count - before.count, 1)
+      assert.isAtLeast(after.sum - before.sum, 400, "the retry's back-off (at least half of the 800 ms base delay)")
+    }))
+
   it.effect("a failed proactive renewal is counted", () =>
     Effect.gen(function*() {
       const entra = ScriptedEntra.make()
