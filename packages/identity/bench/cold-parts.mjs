@@ -5,7 +5,8 @@
 //
 //   undici     a bare undici request with the form, its body read         (the transport alone)
 //   platform   the same through NodeHttp.sharedClient's Effect HttpClient (the platform's client)
-//   endpoint   TokenEndpoint.redeemCode on that client                     (+ the token exchange)
+//   endpoint   TokenEndpoint.redeemCode on that client                     (the token exchange: on NodeHttp's own
+//                                                                          pool it posts to undici directly)
 //   facade     new AuthorizationCodeCredential + getToken + close           (+ the credential), ID token not validated
 //   validated  the same, the ID token validated (the default)
 //
