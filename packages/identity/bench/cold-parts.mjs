@@ -15,61 +15,24 @@
 //   --cpu-prof=FILE   a CPU profile of the measured calls only (not the start-up nor the warm-up)
 //   --baseline=FILE   adds the layer "baseline": `validated` from another build of the facade (e.g. a copy of
 //                     dist/bundle/promise.mjs made before a change), interleaved with the others in this process
-import { fork, spawn } from "node:child_process"
 import { createRequire } from "node:module"
 import * as Os from "node:os"
 import { performance } from "node:perf_hooks"
 import { fileURLToPath } from "node:url"
+import { codes, runBesideEmulator, serveEmulator } from "./emulatorRelay.mjs"
 
 const flag = (name, fallback) => {
   const hit = process.argv.find((a) => a.startsWith(`--${name}=`))
   return hit === undefined ? fallback : hit.slice(hit.indexOf("=") + 1)
 }
 const dist = new URL("../dist/", import.meta.url)
-const emulatorDist = new URL("../../emulator/dist/index.js", import.meta.url)
 
 if (process.argv[2] === "--emulator") {
-  // The emulator's process: answers each { n } with n fresh codes.
-  const { startEmulator } = await import(emulatorDist)
-  const emulator = await startEmulator({})
-  const d = emulator.defaults
-  process.send({
-    authority: emulator.authority,
-    caFile: emulator.caFile,
-    tenantId: d.tenantId,
-    clientId: d.clientId,
-    clientSecret: d.clientSecret,
-    redirectUri: d.redirectUri
-  })
-  process.on("message", async (m) => {
-    if (m === "close") {
-      await emulator.close()
-      process.exit(0)
-    }
-    const codes = []
-    for (let i = 0; i < m.n; i++) codes.push((await emulator.signIn()).code)
-    process.send({ codes })
-  })
+  await serveEmulator()
 } else if (process.env.COLD_PARTS === undefined) {
-  const emulator = fork(fileURLToPath(import.meta.url), ["--emulator"])
-  const settings = await new Promise((resolve) => emulator.once("message", resolve))
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
-    env: { ...process.env, COLD_PARTS: JSON.stringify(settings), NODE_EXTRA_CA_CERTS: settings.caFile },
-    stdio: ["inherit", "inherit", "inherit", "ipc"]
-  })
-  child.on("message", (m) => {
-    emulator.once("message", (answer) => child.send(answer))
-    emulator.send(m)
-  })
-  await new Promise((resolve) => child.on("exit", resolve))
-  emulator.send("close")
+  await runBesideEmulator(fileURLToPath(import.meta.url), fileURLToPath(import.meta.url), "COLD_PARTS")
 } else {
   const p = JSON.parse(process.env.COLD_PARTS)
-  const codes = (n) =>
-    new Promise((resolve) => {
-      process.once("message", (m) => resolve(m.codes))
-      process.send({ n })
-    })
   const { Effect, Redacted, Scope } = await import("effect")
   const HttpClient = await import("@effect/platform/HttpClient")
   const HttpClientRequest = await import("@effect/platform/HttpClientRequest")

@@ -3,32 +3,16 @@
 // The Promise facade (dist/promise.js) redeems a few codes from the emulator (its own process, as in cold-parts.mjs);
 // the fifth redemption (new credential + first getToken) is counted by instruction, `--detail` also by the function
 // each one runs. Deterministic, unlike CPU time on a shared machine: a change that removes steps shows here exactly.
-import { fork, spawn } from "node:child_process"
 import { createRequire } from "node:module"
 import { fileURLToPath, pathToFileURL } from "node:url"
+import { codes, runBesideEmulator } from "./emulatorRelay.mjs"
 
 const coldParts = fileURLToPath(new URL("cold-parts.mjs", import.meta.url))
 
 if (process.env.RUNTIME_STEPS === undefined) {
-  const emulator = fork(coldParts, ["--emulator"])
-  const settings = await new Promise((resolve) => emulator.once("message", resolve))
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
-    env: { ...process.env, RUNTIME_STEPS: JSON.stringify(settings), NODE_EXTRA_CA_CERTS: settings.caFile },
-    stdio: ["inherit", "inherit", "inherit", "ipc"]
-  })
-  child.on("message", (m) => {
-    emulator.once("message", (answer) => child.send(answer))
-    emulator.send(m)
-  })
-  await new Promise((resolve) => child.on("exit", resolve))
-  emulator.send("close")
+  await runBesideEmulator(coldParts, fileURLToPath(import.meta.url), "RUNTIME_STEPS")
 } else {
   const p = JSON.parse(process.env.RUNTIME_STEPS)
-  const codes = (n) =>
-    new Promise((resolve) => {
-      process.once("message", (m) => resolve(m.codes))
-      process.send({ n })
-    })
   // The `effect` the built package imports (its ES module build).
   const fromIdentity = createRequire(new URL("../package.json", import.meta.url))
   const effectEsm = fromIdentity.resolve("effect").replace(/([\\/])dist\1cjs\1/, "$1dist$1esm$1")

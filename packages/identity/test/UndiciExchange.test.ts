@@ -63,6 +63,15 @@ const answer = (outcome: Outcome) => {
   return outcome as Extract<Outcome, { readonly _tag: "Answer" }>
 }
 
+/** Waits until the server has seen a socket of its close (the request was aborted, not left open). */
+const socketClosed = (server: { readonly closedSockets: () => number }) =>
+  Effect.promise(() =>
+    new Promise<void>((resolve) => {
+      const check = () => (server.closedSockets() >= 1 ? resolve() : setTimeout(check, 5))
+      check()
+    })
+  )
+
 describe("undiciExchange.postForm (a loopback server)", () => {
   it.scoped("a 200: the status, lower-cased headers and the whole body; the form is sent as is", () =>
     Effect.gen(function*() {
@@ -121,12 +130,7 @@ describe("undiciExchange.postForm (a loopback server)", () => {
       const outcome = answer(yield* postForm(pool, post(server.origin), limits(60_000, 2048)))
       assert.deepStrictEqual(outcome.body, { _tag: "TooLarge", maxBytes: 2048 })
       // The server stops writing when undici destroys the socket; it never sends the 64 MiB.
-      yield* Effect.promise(() =>
-        new Promise<void>((resolve) => {
-          const check = () => (server.closedSockets() >= 1 ? resolve() : setTimeout(check, 5))
-          check()
-        })
-      )
+      yield* socketClosed(server)
       assert.isBelow(sent, 64 * 1024 * 1024)
     }))
 
@@ -138,12 +142,7 @@ describe("undiciExchange.postForm (a loopback server)", () => {
       const pool = yield* agent
       const outcome = yield* postForm(pool, post(server.origin), limits(50))
       assert.deepStrictEqual(outcome, { _tag: "Timeout", timeoutMs: 50, byDeadline: false })
-      yield* Effect.promise(() =>
-        new Promise<void>((resolve) => {
-          const check = () => (server.closedSockets() >= 1 ? resolve() : setTimeout(check, 5))
-          check()
-        })
-      )
+      yield* socketClosed(server)
     }))
 
   it.scoped("interrupting the attempt aborts the request: the server sees its socket close", () =>
@@ -154,12 +153,7 @@ describe("undiciExchange.postForm (a loopback server)", () => {
       const fiber = yield* Effect.fork(postForm(pool, post(server.origin), limits(60_000)))
       yield* Deferred.await(received)
       yield* Fiber.interrupt(fiber)
-      yield* Effect.promise(() =>
-        new Promise<void>((resolve) => {
-          const check = () => (server.closedSockets() >= 1 ? resolve() : setTimeout(check, 5))
-          check()
-        })
-      )
+      yield* socketClosed(server)
     }))
 
   it.scoped("a refused connection is a Transport outcome carrying undici's error", () =>
