@@ -30,6 +30,10 @@ export default function setup(project: TestProject) {
   Fs.cpSync(Path.join(cli, "bin"), Path.join(dir, "bin"), { recursive: true })
   Fs.cpSync(Path.join(cli, "dist/bundle"), Path.join(dir, "dist/bundle"), { recursive: true })
   Fs.copyFileSync(Path.join(cli, "package.json"), Path.join(dir, "package.json"))
+  // The optional peer installed beside it, as `npm install @effect-entra/cli @effect-entra/emulator` places it:
+  // `effect-entra emulator` loads it from there (and from nowhere else: the tests drop NODE_PATH).
+  Fs.mkdirSync(Path.join(dir, "node_modules/@effect-entra"), { recursive: true })
+  Fs.symlinkSync(Path.join(root, "packages/emulator"), Path.join(dir, "node_modules/@effect-entra/emulator"), "dir")
   const codeCacheDir = Path.join(dir, "code-cache")
   project.provide("publishedBin", Path.join(dir, "bin/effect-entra.js"))
   project.provide("codeCacheDir", codeCacheDir)
