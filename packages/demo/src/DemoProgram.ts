@@ -98,7 +98,8 @@ const lookupStep = Effect.fnUntraced(function*(walk: Walk, first: AccessToken) {
     4,
     "CacheLookup",
     `${same ? "the same token" : Report.yellow("a different token")} from the cache, 1,000 times: ` +
-      `median ${Report.elapsed(timings[500])} per call (through the Effect API: a span and the hit counter included)`,
+      `median ${Report.elapsed(timings[500])} per call (the Effect API, each call timed, the hit counter included; ` +
+      "no span: Effect's default tracer records none)",
     Report.dim(
       `token requests to Entra so far: ${
         (yield* grants(walk, "authorization_code")) + (yield* grants(walk, "refresh_token"))
