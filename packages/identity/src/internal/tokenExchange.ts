@@ -6,14 +6,15 @@ import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import { identity } from "effect/Function"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import type { GrantType } from "../AuthenticationError.js"
 import { AuthenticationError } from "../AuthenticationError.js"
 import type { ClientParameters, RetryableFailure, RetrySchedule, TokenResponse } from "../TokenEndpoint.js"
-import { timeoutTo } from "./attemptTimeout.js"
 import { readBounded } from "./boundedBody.js"
 import { directAttempt, formPost } from "./directAttempt.js"
 import type { ResolvedHttpOptions } from "./httpOptions.js"
@@ -127,8 +128,8 @@ const makeSendOnce = (
 ) => {
   const viaClient = (run: Run, timeoutMs: number, onTimeout: () => Outcome): Effect.Effect<Outcome> =>
     Effect.catchAll(
-      // The time-out covers the whole exchange, body included.
-      timeoutTo(
+      // The time-out covers the whole exchange, body included; the request is interrupted when it passes first.
+      Effect.timeoutTo(
         Effect.flatMap(client.execute(platformRequest(run)), (response) => {
           const headers = response.headers
           return Effect.map(readBounded(response, maxResponseBytes, headers), (body): Outcome => ({
@@ -138,16 +139,14 @@ const makeSendOnce = (
             body
           }))
         }),
-        timeoutMs,
-        onTimeout
+        { duration: Duration.millis(timeoutMs), onTimeout, onSuccess: identity }
       ),
       (error: HttpClientError.HttpClientError) =>
         Effect.succeed<Outcome>({ _tag: "Transport", cause: innerCause(error) })
     )
   return (run: Run, timeoutMs: number, byDeadline: boolean): Effect.Effect<Outcome> => {
     const onTimeout = (): Outcome => ({ _tag: "Timeout", timeoutMs, byDeadline })
-    if (dispatcher === undefined) return viaClient(run, timeoutMs, onTimeout)
-    if (!isLiveClock(run.clock)) return viaClient(run, timeoutMs, onTimeout)
+    if (dispatcher === undefined || !isLiveClock(run.clock)) return viaClient(run, timeoutMs, onTimeout)
     const { post, url } = directForm(run)
     return directAttempt(dispatcher, url, post, { timeoutMs, maxBytes: maxResponseBytes, onTimeout })
   }
