@@ -15,6 +15,7 @@ import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import { AuthenticationError } from "./AuthenticationError.js"
 import * as CredentialMetrics from "./CredentialMetrics.js"
+import { clientParameters } from "./internal/clientParameters.js"
 import { leased } from "./internal/fleetLease.js"
 import { spanned } from "./internal/liveServices.js"
 import { makeRefreshGate, type RefreshGate } from "./internal/refreshGate.js"
@@ -91,12 +92,7 @@ const makeRenewNow = (
     if (Option.isNone(stored) || stored.value.refreshToken === undefined) return yield* noRefreshToken()
     const account = stored.value
     const response = yield* endpoint.redeemRefreshToken({
-      authority: client.authority,
-      tenantId: request.tenantId,
-      clientId: client.clientId,
-      clientSecret: client.clientSecret,
-      scopes: request.scopes,
-      claims: request.claims,
+      ...clientParameters(client, request),
       refreshToken: account.refreshToken!
     })
     if (response.refreshToken !== undefined) {

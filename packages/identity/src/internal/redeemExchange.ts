@@ -13,6 +13,7 @@ import * as IdTokenValidator from "../IdTokenValidator.js"
 import type { AccountInfo, Dependencies, RedeemClient, RedeemRequest, Redemption } from "../RedeemCode.js"
 import type * as TokenEndpoint from "../TokenEndpoint.js"
 import * as TokenRequest from "../TokenRequest.js"
+import { clientParameters } from "./clientParameters.js"
 import { spanned } from "./liveServices.js"
 import { identify, type Identity, toEntry } from "./tokenEntry.js"
 
@@ -63,12 +64,7 @@ export const makeRedeemNow = ({ cache, clock, endpoint, validator }: Dependencie
       // Checked before the code is sent: a sign-in that cannot be validated must not spend it.
       if (validates(client) && Option.isNone(validator)) return yield* IdTokenValidator.missingValidator()
       const response = yield* endpoint.redeemCode({
-        authority: client.authority,
-        tenantId: request.tenantId,
-        clientId: client.clientId,
-        clientSecret: client.clientSecret,
-        scopes: request.scopes,
-        claims: request.claims,
+        ...clientParameters(client, request),
         code: input.code,
         redirectUri: client.redirectUri,
         codeVerifier: input.codeVerifier
