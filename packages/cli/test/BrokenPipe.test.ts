@@ -1,22 +1,16 @@
 import { describe, expect, it } from "@effect/vitest"
-import * as ChildProcess from "node:child_process"
-import { bin, cleanEnv, tempDir } from "./fixtures/cli.js"
+import { cleanEnv, start, tempDir } from "./fixtures/cli.js"
 
 /**
  * Runs the command with the reading end of `stream` closed before the command writes to it, as `| head -1` does
- * once it has its line: every write to it fails with EPIPE.
+ * once it has its line: every write to it fails with EPIPE. Returns the exit and what the other stream got.
  */
-const withClosedReader = (args: ReadonlyArray<string>, stream: "stdout" | "stderr") =>
-  new Promise<{ code: number | null; signal: NodeJS.Signals | null; other: string }>((resolve) => {
-    const env = cleanEnv({ EFFECT_ENTRA_CACHE_DIR: tempDir() })
-    const child = ChildProcess.spawn(process.execPath, [bin, ...args], { env, stdio: ["ignore", "pipe", "pipe"] })
-    const closed = stream === "stdout" ? child.stdout : child.stderr
-    const other = stream === "stdout" ? child.stderr : child.stdout
-    closed.destroy()
-    let text = ""
-    other.on("data", (chunk: Buffer) => (text += chunk.toString()))
-    child.on("close", (code, signal) => resolve({ code, signal, other: text }))
-  })
+const withClosedReader = async (args: ReadonlyArray<string>, stream: "stdout" | "stderr") => {
+  const running = start(args, cleanEnv({ EFFECT_ENTRA_CACHE_DIR: tempDir() }))
+  ;(stream === "stdout" ? running.child.stdout : running.child.stderr)?.destroy()
+  const { code, signal, stderr, stdout } = await running.exit
+  return { code, signal, other: stream === "stdout" ? stderr : stdout }
+}
 
 describe.concurrent("a reader that goes away (effect-entra ... | head -1)", () => {
   it("stdout: the command ends quietly with 141, as a program stopped by SIGPIPE (gh, cat), not with a stack trace", async () => {
