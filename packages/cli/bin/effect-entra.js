@@ -18,7 +18,7 @@ if (process.argv.length === 3 && process.argv[2] === "--version") {
     // One cache per command: each holds the functions its command runs.
     const command = process.argv[2] ?? ""
     const kind = /^(login|token|status|logout|emulator)$/.test(command) ? command : "other"
-    await load(require.resolve("../dist/bundle/effect-entra.cjs"), kind).exports.main(process.argv)
+    await load(require("node:url").fileURLToPath(bundle), kind).exports.main(process.argv)
   } else {
     await import("../dist/bin.js")
   }
